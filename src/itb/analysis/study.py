@@ -1,0 +1,323 @@
+"""The study's descriptive analysis: patient flow, Table 1, Figure 2, Table 2, assessments.
+
+Definitions (docs/definitions.md): age in completed years at the initial implantation; usage
+time in years of 365.25 days from the initial implantation to therapy end or cut-off; months
+of 30.4375 days; quantiles by linear interpolation (R type 7); sample SD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from itb.analysis.stats import Interval, proportion_intervals
+from itb.domain import codes
+from itb.domain.dates import DAYS_PER_MONTH, DAYS_PER_YEAR
+from itb.registry_io.loader import Registry
+
+GROUPS = ("overall", "low", "high")
+UNKNOWN = "unknown"
+NO_ASSESSMENT = "none"
+AGE_BAND_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class AgeSummary:
+    median: float | None
+    q1: float | None
+    q3: float | None
+    iqr: float | None
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class MeanSd:
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """One column of Table 1."""
+
+    n: int
+    age: AgeSummary
+    age_bands: dict[str, int]
+    usage_years: MeanSd
+    sex: dict[str, int]
+    syndrome: dict[str, int]
+    diagnosis: dict[str, int]
+    contractures_before: dict[str, int]
+    pump_implantations: dict[str, int]
+    catheter_type: dict[str, int]
+    catheter_tip_level: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ComplicationType:
+    events: int
+    patients: int
+    mean_months_to_onset: float | None
+
+
+@dataclass(frozen=True)
+class ComplicationSummary:
+    """Table 2 and the complication proportion."""
+
+    patients: int
+    events: int
+    proportion: float
+    ci95: dict[str, Interval]
+    patients_by_count: dict[str, int]
+    by_type: dict[str, ComplicationType]
+    by_group: dict[str, ComplicationType]
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    cutoff: date
+    n_patients: int
+    flow: dict[str, Any]
+    table1: dict[str, GroupSummary]
+    other_diagnoses: list[str]
+    first_implantations_per_year: dict[str, int]
+    first_implantations_by_site: dict[str, dict[str, int]]
+    complications: ComplicationSummary
+    assessment_combinations: dict[str, int]
+    site_names: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` document: plain JSON types only."""
+        data = asdict(self)
+        data["cutoff"] = self.cutoff.isoformat()
+        data["complications"]["ci95"] = {
+            method: interval.as_list() for method, interval in self.complications.ci95.items()}
+        return data
+
+
+def analyse(registry: Registry) -> StudyResult:
+    cohort = patient_cohort(registry)
+    n = cohort.height
+    if n == 0:
+        raise ValueError("the registry has no patients")
+    complications = _complications(registry, n)
+    return StudyResult(
+        cutoff=registry.cutoff,
+        n_patients=n,
+        flow=_flow(cohort),
+        table1={group: _group_summary(_in_group(cohort, group)) for group in GROUPS},
+        other_diagnoses=_other_diagnoses(cohort),
+        first_implantations_per_year=_per_year(cohort, registry.cutoff),
+        first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
+        complications=complications,
+        assessment_combinations=_assessment_combinations(registry, cohort),
+        site_names=dict(registry.site_names),
+        title=registry.title,
+    )
+
+
+def patient_cohort(registry: Registry) -> pl.DataFrame:
+    """One row per patient with the derived variables of the definitions."""
+    implants = registry.implantations
+    initial = implants.filter(pl.col("kind") == "initial").select(
+        "patient_id",
+        pl.col("implant_date").alias("first_implant_date"),
+        pl.col("site").alias("implant_site"),
+        "catheter_type",
+        "catheter_tip_level",
+    )
+    pumps = implants.filter(pl.col("kind").is_in(list(codes.PUMP_KINDS))).group_by(
+        "patient_id").agg(pl.len().alias("pump_implantations"))
+    birth, first = pl.col("birth_date"), pl.col("first_implant_date")
+    birthday_not_reached = (first.dt.month() * 100 + first.dt.day()) < (
+        birth.dt.month() * 100 + birth.dt.day())
+    follow_up_end = pl.coalesce(pl.col("therapy_end_date"), pl.lit(registry.cutoff))
+    return (
+        registry.patients.join(initial, on="patient_id", how="left")
+        .join(pumps, on="patient_id", how="left")
+        .with_columns(
+            (first.dt.year() - birth.dt.year() - birthday_not_reached.cast(pl.Int32))
+            .alias("age"),
+            ((follow_up_end - first).dt.total_days() / DAYS_PER_YEAR).alias("usage_years"),
+            pl.col("pump_implantations").fill_null(0),
+        )
+    )
+
+
+def _in_group(cohort: pl.DataFrame, group: str) -> pl.DataFrame:
+    return cohort if group == "overall" else cohort.filter(pl.col("functional_level") == group)
+
+
+def _counts(frame: pl.DataFrame, column: str, order: tuple[str, ...] | None = None,
+            unknown: bool = False) -> dict[str, int]:
+    """Counts per value: every code of ``order`` (zeros too), then others, then unknown."""
+    observed = dict(frame.get_column(column).drop_nulls().cast(pl.String).value_counts()
+                    .iter_rows())
+    result = {code: observed.pop(code, 0) for code in order or ()}
+    result.update(sorted(observed.items()))
+    if unknown:
+        result[UNKNOWN] = frame.get_column(column).null_count()
+    return result
+
+
+def _group_summary(group: pl.DataFrame) -> GroupSummary:
+    age = group.get_column("age").drop_nulls()
+    usage = group.get_column("usage_years").drop_nulls()
+    q1 = _quantile(age, 0.25)
+    q3 = _quantile(age, 0.75)
+    tip_levels = [c for c in codes.CATHETER_TIP_LEVEL.codes
+                  if c in set(group.get_column("catheter_tip_level").drop_nulls().to_list())]
+    return GroupSummary(
+        n=group.height,
+        age=AgeSummary(
+            median=_quantile(age, 0.5), q1=q1, q3=q3,
+            iqr=None if q1 is None or q3 is None else q3 - q1,
+            min=int(age.min()) if age.len() else None,  # type: ignore[arg-type]
+            max=int(age.max()) if age.len() else None,  # type: ignore[arg-type]
+        ),
+        age_bands=_age_bands(age),
+        usage_years=MeanSd(
+            mean=float(usage.mean()) if usage.len() else None,  # type: ignore[arg-type]
+            sd=float(usage.std()) if usage.len() > 1 else None,  # type: ignore[arg-type]
+        ),
+        sex=_counts(group, "sex", codes.SEX.codes),
+        syndrome=_counts(group, "syndrome", codes.SYNDROME.codes),
+        diagnosis=_counts(group, "diagnosis", codes.DIAGNOSIS.codes),
+        contractures_before=_counts(group, "contractures_before", codes.YES_NO.codes,
+                                    unknown=True),
+        pump_implantations=dict(sorted(
+            _counts(group, "pump_implantations").items(), key=lambda item: int(item[0]))),
+        catheter_type=_counts(group, "catheter_type", codes.CATHETER_TYPE.codes, unknown=True),
+        catheter_tip_level=_counts(group, "catheter_tip_level", tuple(tip_levels),
+                                   unknown=True),
+    )
+
+
+def _quantile(values: pl.Series, q: float) -> float | None:
+    if values.len() == 0:
+        return None
+    return float(values.cast(pl.Float64).quantile(q, interpolation="linear"))  # type: ignore[arg-type]
+
+
+def _band_index(age: int) -> int:
+    return 0 if age <= AGE_BAND_WIDTH else (age - 1) // AGE_BAND_WIDTH
+
+
+def age_band(age: int) -> str:
+    """0–10, 11–20, 21–30, … (the study's bands; the first one spans 0 to 10 years)."""
+    index = _band_index(age)
+    low = 0 if index == 0 else index * AGE_BAND_WIDTH + 1
+    return f"{low}-{(index + 1) * AGE_BAND_WIDTH}"
+
+
+def _age_bands(age: pl.Series) -> dict[str, int]:
+    """Patients per age band, every band from the youngest's to the oldest's included."""
+    if age.len() == 0:
+        return {}
+    index = pl.DataFrame({"age": age}).select(
+        pl.when(pl.col("age") <= AGE_BAND_WIDTH).then(0)
+        .otherwise((pl.col("age") - 1) // AGE_BAND_WIDTH).alias("band"))
+    counts = dict(index.get_column("band").value_counts().iter_rows())
+    top = _band_index(int(age.max()))  # type: ignore[arg-type]
+    return {age_band(0 if i == 0 else i * AGE_BAND_WIDTH + 1): int(counts.get(i, 0))
+            for i in range(top + 1)}
+
+
+def _flow(cohort: pl.DataFrame) -> dict[str, Any]:
+    ended = cohort.filter(pl.col("therapy_end_date").is_not_null())
+    return {
+        "implanted": cohort.height,
+        "on_therapy": cohort.height - ended.height,
+        "ended": _counts(ended, "therapy_end_reason", codes.THERAPY_END_REASON.codes),
+    }
+
+
+def _other_diagnoses(cohort: pl.DataFrame) -> list[str]:
+    details = cohort.filter(pl.col("diagnosis") == "other").get_column("diagnosis_detail")
+    return sorted(set(details.drop_nulls().to_list()))
+
+
+def _year_range(cohort: pl.DataFrame, cutoff: date) -> list[int]:
+    years = cohort.get_column("first_implant_date").drop_nulls().dt.year()
+    if years.len() == 0:
+        return []
+    return list(range(int(years.min()), max(int(years.max()), cutoff.year) + 1))  # type: ignore[arg-type]
+
+
+def _per_year(cohort: pl.DataFrame, cutoff: date) -> dict[str, int]:
+    counts = dict(cohort.get_column("first_implant_date").drop_nulls().dt.year()
+                  .value_counts().iter_rows())
+    return {str(year): int(counts.get(year, 0)) for year in _year_range(cohort, cutoff)}
+
+
+def _per_year_by_site(cohort: pl.DataFrame, cutoff: date) -> dict[str, dict[str, int]]:
+    """Initial implantations per implanting site and year (Figure 2's stacks)."""
+    rows = (cohort.filter(pl.col("first_implant_date").is_not_null())
+            .group_by("implant_site", pl.col("first_implant_date").dt.year().alias("year"))
+            .len().iter_rows())
+    table: dict[str, dict[str, int]] = {}
+    for site, year, count in rows:
+        table.setdefault(site, {})[str(year)] = count
+    years = [str(year) for year in _year_range(cohort, cutoff)]
+    return {site: {year: table[site].get(year, 0) for year in years} for site in sorted(table)}
+
+
+def complication_onsets(registry: Registry) -> pl.DataFrame:
+    """Each complication with months since the latest surgery of any kind on or before it."""
+    surgeries = (registry.implantations.select(
+        "patient_id", pl.col("implant_date").alias("surgery_date"))
+        .unique().sort("patient_id", "surgery_date"))
+    events = registry.complications.sort("patient_id", "complication_date")
+    joined = events.join_asof(surgeries, left_on="complication_date", right_on="surgery_date",
+                              by="patient_id", strategy="backward", check_sortedness=False)
+    return joined.with_columns(
+        ((pl.col("complication_date") - pl.col("surgery_date")).dt.total_days()
+         / DAYS_PER_MONTH).alias("months_to_onset"),
+        pl.col("type").replace_strict(
+            {c.code: c.group for c in codes.COMPLICATION_TYPE}, return_dtype=pl.String)
+        .alias("group"),
+    )
+
+
+def _complications(registry: Registry, n_patients: int) -> ComplicationSummary:
+    onsets = complication_onsets(registry)
+    per_patient = onsets.group_by("patient_id").len()
+    with_any = per_patient.height
+    by_count = dict(per_patient.get_column("len").value_counts().sort("len").iter_rows())
+
+    def summarise(column: str, order: tuple[str, ...]) -> dict[str, ComplicationType]:
+        rows = {key: (events, patients, months) for key, events, patients, months in
+                onsets.group_by(column).agg(
+                    pl.len(), pl.col("patient_id").n_unique(),
+                    pl.col("months_to_onset").mean()).iter_rows()}
+        return {key: ComplicationType(int(rows[key][0]), int(rows[key][1]),
+                                      None if rows[key][2] is None else float(rows[key][2]))
+                for key in order if key in rows}
+
+    return ComplicationSummary(
+        patients=with_any,
+        events=onsets.height,
+        proportion=with_any / n_patients,
+        ci95=proportion_intervals(with_any, n_patients),
+        patients_by_count={str(k): int(v) for k, v in by_count.items()},
+        by_type=summarise("type", codes.COMPLICATION_TYPE.codes),
+        by_group=summarise("group", codes.COMPLICATION_GROUP.codes),
+    )
+
+
+def _assessment_combinations(registry: Registry, cohort: pl.DataFrame) -> dict[str, int]:
+    combos = (registry.assessments.group_by("patient_id")
+              .agg(pl.col("instrument").unique().sort().str.join("+").alias("combination")))
+    everyone = cohort.select("patient_id").join(combos, on="patient_id", how="left")
+    counts = dict(everyone.get_column("combination").fill_null(NO_ASSESSMENT)
+                  .value_counts().iter_rows())
+    ordered = sorted(((k, v) for k, v in counts.items() if k != NO_ASSESSMENT),
+                     key=lambda item: (-item[1], item[0]))
+    if NO_ASSESSMENT in counts:
+        ordered.append((NO_ASSESSMENT, counts[NO_ASSESSMENT]))
+    return {key: int(value) for key, value in ordered}

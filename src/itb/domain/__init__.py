@@ -1,0 +1,1 @@
+"""Domain rules: code lists, measurement scales, dates and messages. Plain Python only."""

@@ -1,0 +1,1 @@
+"""Result objects rendered as JSON, HTML, Markdown, CSV tables and figures."""
