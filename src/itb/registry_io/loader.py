@@ -1,0 +1,122 @@
+"""``load_registry(path)``: a registry directory, validated, as typed tables."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from itb.domain.dates import parse_iso_date
+from itb.registry_io.problems import Problem
+from itb.registry_io.reader import RawTable, read_table
+from itb.registry_io.schema import ALL_FILES, SITES
+from itb.registry_io.validate import ROW, validate_tables
+
+DATASET_FILE = "dataset.toml"
+
+
+class RegistryInvalid(Exception):
+    """The directory has problems; nothing should be computed or written from it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the registry data")
+        self.problems = problems
+
+    def render(self, lang: str = "en") -> str:
+        return "\n".join(problem.render(lang) for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Validated registry tables: dates are ``pl.Date``, numbers ``pl.Float64``."""
+
+    patients: pl.DataFrame
+    implantations: pl.DataFrame
+    complications: pl.DataFrame
+    assessments: pl.DataFrame
+    refills: pl.DataFrame
+    cutoff: date
+    site_names: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    cutoff: date | None = None
+    title: str | None = None
+
+
+def read_dataset_info(directory: Path) -> tuple[DatasetInfo, list[Problem]]:
+    """The optional ``dataset.toml``: the data cut-off and a title."""
+    path = directory / DATASET_FILE
+    if not path.is_file():
+        return DatasetInfo(), []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return DatasetInfo(), [Problem(DATASET_FILE, None, None, "dataset_malformed",
+                                       {"detail": str(error)})]
+    cutoff = data.get("cutoff")
+    if cutoff is not None and not isinstance(cutoff, date):
+        cutoff = parse_iso_date(str(cutoff))
+        if cutoff is None:
+            return DatasetInfo(), [Problem(DATASET_FILE, None, "cutoff", "cutoff_malformed",
+                                           {"value": data.get("cutoff")})]
+    title = data.get("title")
+    return DatasetInfo(cutoff, str(title) if title is not None else None), []
+
+
+def resolve_cutoff(directory: Path, cutoff: date | None) -> tuple[date, DatasetInfo,
+                                                                  list[Problem]]:
+    """``--cutoff`` wins, then ``dataset.toml``, then today."""
+    info, problems = read_dataset_info(directory)
+    return cutoff or info.cutoff or date.today(), info, problems
+
+
+def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
+    """Read and validate a registry directory; raise RegistryInvalid listing every problem."""
+    directory = Path(path)
+    if not directory.is_dir():
+        raise RegistryInvalid([Problem(str(directory), None, None, "file_missing")])
+    effective_cutoff, info, problems = resolve_cutoff(directory, cutoff)
+
+    raw: dict[str, RawTable] = {}
+    for spec in ALL_FILES:
+        table, file_problems = read_table(directory, spec)
+        problems += file_problems
+        if table is not None:
+            raw[spec.table] = table
+
+    site_codes: frozenset[str] | None = None
+    if "sites" in raw:
+        codes = raw["sites"].frame.get_column("code").drop_nulls()
+        site_codes = frozenset(codes.to_list())
+        if codes.is_duplicated().any():
+            duplicated = codes.filter(codes.is_duplicated()).unique().sort().to_list()
+            problems += [Problem(SITES.filename, None, "code", "duplicate_code", {"value": c})
+                         for c in duplicated]
+
+    typed, value_problems = validate_tables(raw, effective_cutoff, site_codes)
+    problems += value_problems
+    if problems:
+        raise RegistryInvalid(problems)
+
+    site_names: dict[str, str] = {}
+    if "sites" in typed:
+        site_names = dict(typed["sites"].select("code", "name").iter_rows())
+    tables = {name: frame.drop(ROW) for name, frame in typed.items()}
+    return Registry(
+        patients=tables["patients"],
+        implantations=tables["implantations"],
+        complications=tables["complications"],
+        assessments=tables["assessments"],
+        refills=tables["refills"],
+        cutoff=effective_cutoff,
+        site_names=site_names,
+        title=info.title,
+        source=directory,
+    )

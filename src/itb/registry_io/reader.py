@@ -1,0 +1,129 @@
+"""Read one CSV file of a registry directory into a frame of raw (mostly text) columns.
+
+Reading is strict about structure (UTF-8, a header with every column, rows as wide as the
+header) and lenient about values: values are checked afterwards, all at once, by
+``itb.registry_io.validate`` so that every problem in a file is reported together.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from itb.registry_io.problems import Problem
+from itb.registry_io.schema import FileSpec, Kind
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(slots=True)
+class RawTable:
+    """One file's rows. Number columns are Float64 when they parsed cleanly, else text."""
+
+    spec: FileSpec
+    frame: pl.DataFrame
+    # The file line each row starts on; None when row i is simply on line i + 2.
+    row_lines: np.ndarray | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.spec.filename
+
+    def line(self, row: int) -> int:
+        return int(self.row_lines[row]) if self.row_lines is not None else row + 2
+
+
+def read_table(directory: Path, spec: FileSpec) -> tuple[RawTable | None, list[Problem]]:
+    path = directory / spec.filename
+    name = spec.filename
+    if not path.is_file():
+        return None, ([Problem(name, None, None, "file_missing")] if spec.required_file else [])
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError as error:
+        return None, [Problem(name, None, None, "file_unreadable", {"detail": error.strerror})]
+    if not head.removeprefix(UTF8_BOM).strip():
+        return None, [Problem(name, None, None, "file_empty")]
+
+    header, problems = _read_header(name, head, spec)
+    if problems:
+        return None, problems
+
+    wanted = list(spec.column_names)
+    number_columns = {c.name: pl.Float64 for c in spec.columns if c.kind is Kind.NUMBER}
+    frame: pl.DataFrame | None = None
+    for overrides in (number_columns, {}):
+        try:
+            frame = pl.read_csv(path, infer_schema=False, schema_overrides=overrides,
+                                columns=wanted, encoding="utf8", raise_if_empty=False)
+            break
+        except pl.exceptions.PolarsError:
+            continue  # A number that is not one: read as text and let validation name it.
+    if frame is None:
+        return None, _structural_problems(path, name, len(header))
+
+    # Excel writes "" for an empty cell; the format says an empty cell means unknown.
+    text_columns = [n for n, dtype in frame.schema.items() if dtype == pl.String]
+    frame = frame.with_columns(
+        pl.when(pl.col(n).str.len_bytes() == 0).then(None).otherwise(pl.col(n)).alias(n)
+        for n in text_columns
+    ).select(wanted)
+    table = RawTable(spec, frame)
+    if any(frame.get_column(n).str.contains("\n", literal=True).any() for n in text_columns):
+        table.row_lines = _row_start_lines(path)
+    return table, []
+
+
+def _read_header(name: str, head: bytes, spec: FileSpec) -> tuple[list[str], list[Problem]]:
+    first_line = head.removeprefix(UTF8_BOM).split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte = f"0x{first_line[error.start]:02x}"
+        return [], [Problem(name, 1, None, "file_not_utf8", {"byte": byte})]
+    header = next(csv.reader([text]), [])
+    problems = [Problem(name, 1, column, "column_missing")
+                for column in spec.column_names if column not in header]
+    problems += [Problem(name, 1, column, "column_duplicate")
+                 for column in sorted({c for c in header if header.count(c) > 1})]
+    return header, problems
+
+
+def _structural_problems(path: Path, name: str, width: int) -> list[Problem]:
+    """Find why a file is not readable CSV: the slow, exact path, taken only on failure."""
+    data = path.read_bytes().removeprefix(UTF8_BOM)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return [Problem(name, line, None, "file_not_utf8", {"byte": f"0x{data[error.start]:02x}"})]
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for row in reader:
+            if reader.line_num > 1 and len(row) > width:
+                problems.append(Problem(name, start, None, "row_field_count",
+                                        {"found": len(row), "expected": width}))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        problems.append(Problem(name, start, None, "file_not_csv", {"detail": str(error)}))
+    return problems or [Problem(name, None, None, "file_not_csv", {"detail": "unknown layout"})]
+
+
+def _row_start_lines(path: Path) -> np.ndarray:
+    """Line numbers of each data row when quoted values span lines."""
+    text = path.read_bytes().removeprefix(UTF8_BOM).decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts: list[int] = []
+    start = 1
+    for _row in reader:
+        starts.append(start)
+        start = reader.line_num + 1
+    return np.asarray(starts[1:], dtype=np.int64)

@@ -1,0 +1,245 @@
+"""Check every value and every cross-file rule of a registry, vectorised, reporting all problems.
+
+The rules (docs/data-format.md, "Validation"): required values, known codes, strict ISO dates
+that exist, are not before 1900 and not after the data cut-off, numbers in range, assessment
+values on their instrument's scale, unique patients, rows that belong to a known patient,
+exactly one initial implantation which is the earliest, no implantation before birth, no
+complication or refill or follow-up assessment before the first implantation, no event after
+therapy end, therapy end date and reason set together, no pump fields on a revision.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from itb.domain.dates import EARLIEST_PLAUSIBLE_DATE
+from itb.domain.scales import SCALES
+from itb.registry_io.problems import Problem
+from itb.registry_io.reader import RawTable
+from itb.registry_io.schema import EVENT_DATE, Column, Kind
+
+ROW = "_row"
+SITE_PATTERN = r"^[A-Z0-9_-]{1,16}$"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def rows(self, table: RawTable, bad: pl.DataFrame, column: str | None, code: str,
+             value: str | None = None, **static: Any) -> None:
+        """One problem per row of ``bad`` (which holds ROW and the columns its message needs)."""
+        for record in bad.iter_rows(named=True):
+            params = {k: _text(v) for k, v in record.items() if k != ROW}
+            if value is not None:
+                params["value"] = params.get(value)
+            params.update(static)
+            self.problems.append(Problem(table.filename, table.line(record[ROW]), column, code,
+                                         params))
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def validate_tables(tables: dict[str, RawTable], cutoff: date,
+                    site_codes: frozenset[str] | None) -> tuple[dict[str, pl.DataFrame],
+                                                                 list[Problem]]:
+    """Typed frames (with a ROW index) and every problem found in them."""
+    collector = _Collector()
+    typed = {name: _check_columns(table, cutoff, site_codes, collector)
+             for name, table in tables.items()}
+    if "patients" in typed:
+        _check_cross_file(tables, typed, collector)
+    return typed, sorted(collector.problems, key=Problem.sort_key)
+
+
+def _check_columns(table: RawTable, cutoff: date, site_codes: frozenset[str] | None,
+                   out: _Collector) -> pl.DataFrame:
+    frame = table.frame.with_row_index(ROW)
+    for column in table.spec.columns:
+        frame = _check_column(table, frame, column, cutoff, site_codes, out)
+    return frame
+
+
+def _check_column(table: RawTable, frame: pl.DataFrame, column: Column, cutoff: date,
+                  site_codes: frozenset[str] | None, out: _Collector) -> pl.DataFrame:
+    name = column.name
+    col = pl.col(name)
+    if column.required:
+        out.rows(table, frame.filter(col.is_null()).select(ROW), name, "value_required")
+
+    if column.kind is Kind.CODE:
+        assert column.codes is not None
+        allowed = column.codes.codes
+        bad = frame.filter(col.is_not_null() & ~col.is_in(allowed)).select(ROW, name)
+        out.rows(table, bad, name, "code_unknown", value=name, allowed=", ".join(allowed))
+    elif column.kind is Kind.SITE:
+        if site_codes is None:
+            bad = frame.filter(col.is_not_null() & ~col.str.contains(SITE_PATTERN))
+            out.rows(table, bad.select(ROW, name), name, "site_malformed", value=name)
+        elif table.spec.table != "sites":
+            bad = frame.filter(col.is_not_null() & ~col.is_in(sorted(site_codes)))
+            out.rows(table, bad.select(ROW, name), name, "site_unknown", value=name,
+                     allowed=", ".join(sorted(site_codes)))
+    elif column.kind is Kind.DATE:
+        return _check_date(table, frame, name, cutoff, out)
+    elif column.kind is Kind.NUMBER:
+        return _check_number(table, frame, column, out)
+    return frame
+
+
+def _check_date(table: RawTable, frame: pl.DataFrame, name: str, cutoff: date,
+                out: _Collector) -> pl.DataFrame:
+    col = pl.col(name)
+    shaped = col.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+    parsed = pl.when(shaped).then(col.str.to_date("%Y-%m-%d", strict=False))
+    frame = frame.with_columns(parsed.alias("_date"), shaped.alias("_shaped"))
+    present = col.is_not_null()
+    out.rows(table, frame.filter(present & ~pl.col("_shaped")).select(ROW, name), name,
+             "date_malformed", value=name)
+    out.rows(table, frame.filter(present & pl.col("_shaped") & pl.col("_date").is_null())
+             .select(ROW, name), name, "date_impossible", value=name)
+    out.rows(table, frame.filter(pl.col("_date") < EARLIEST_PLAUSIBLE_DATE).select(ROW, name),
+             name, "date_implausible", value=name)
+    out.rows(table, frame.filter(pl.col("_date") > cutoff).select(ROW, name), name,
+             "date_after_cutoff", value=name, cutoff=cutoff.isoformat())
+    return frame.with_columns(pl.col("_date").alias(name)).drop("_date", "_shaped")
+
+
+def _check_number(table: RawTable, frame: pl.DataFrame, column: Column,
+                  out: _Collector) -> pl.DataFrame:
+    name = column.name
+    col = pl.col(name)
+    if frame.schema[name] == pl.String:
+        number = col.str.strip_chars().cast(pl.Float64, strict=False)
+        bad = frame.filter(col.is_not_null() & (number.is_null() | number.is_nan()))
+        out.rows(table, bad.select(ROW, name), name, "number_malformed", value=name)
+        frame = frame.with_columns(number.alias(name))
+    else:
+        out.rows(table, frame.filter(col.is_nan()).select(ROW, name), name,
+                 "number_malformed", value=name)
+    outside = col.is_not_nan() & ((col < column.minimum) | (col > column.maximum))
+    out.rows(table, frame.filter(outside).select(ROW, name), name, "number_out_of_range",
+             value=name, minimum=f"{column.minimum:g}", maximum=f"{column.maximum:g}")
+    return frame.with_columns(pl.when(col.is_nan()).then(None).otherwise(col).alias(name))
+
+
+def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
+                      out: _Collector) -> None:
+    patients_raw = tables["patients"]
+    patients = typed["patients"]
+    if patients.height == 0:
+        out.problems.append(Problem(patients_raw.filename, None, None, "file_no_rows"))
+
+    first_row = patients.group_by("patient_id").agg(pl.col(ROW).min().alias("_first"))
+    duplicates = (patients.join(first_row, on="patient_id")
+                  .filter((pl.col(ROW) != pl.col("_first")) & pl.col("patient_id").is_not_null()))
+    first_line = pl.col("_first").map_elements(patients_raw.line, return_dtype=pl.Int64)
+    out.rows(patients_raw, duplicates.select(ROW, "patient_id", first_line.alias("first_line")),
+             "patient_id", "duplicate_patient", value="patient_id")
+
+    end, reason = pl.col("therapy_end_date"), pl.col("therapy_end_reason")
+    raw_end = patients_raw.frame.get_column("therapy_end_date")
+    end_given = pl.Series(raw_end.is_not_null())
+    out.rows(patients_raw, patients.filter(reason.is_not_null() & ~end_given).select(ROW),
+             "therapy_end_reason", "end_reason_without_date")
+    out.rows(patients_raw, patients.filter(end.is_not_null() & reason.is_null()).select(ROW),
+             "therapy_end_reason", "end_date_without_reason")
+
+    known = patients.select("patient_id").unique().drop_nulls()
+    for table_name in EVENT_DATE:
+        if table_name in typed:
+            orphans = typed[table_name].join(known, on="patient_id", how="anti")
+            orphans = orphans.filter(pl.col("patient_id").is_not_null()).select(ROW, "patient_id")
+            out.rows(tables[table_name], orphans, "patient_id", "patient_unknown",
+                     value="patient_id")
+
+    if "implantations" in typed:
+        _check_implantations(tables, typed, out)
+    if "assessments" in typed:
+        _check_assessment_values(tables["assessments"], typed["assessments"], out)
+
+
+def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
+                         out: _Collector) -> None:
+    patients_raw, implants_raw = tables["patients"], tables["implantations"]
+    patients, implants = typed["patients"], typed["implantations"]
+
+    initial = implants.filter(pl.col("kind") == "initial")
+    counts = initial.group_by("patient_id").agg(
+        pl.len().alias("count"), pl.col("implant_date").first().alias("initial"),
+        pl.col(ROW).first().alias("_first_initial"))
+    missing = patients.join(counts, on="patient_id", how="anti").filter(
+        pl.col("patient_id").is_not_null())
+    out.rows(patients_raw, missing.select(ROW), "patient_id", "initial_missing")
+    repeated = initial.join(counts.filter(pl.col("count") > 1), on="patient_id").filter(
+        pl.col(ROW) != pl.col("_first_initial"))
+    out.rows(implants_raw, repeated.select(ROW, "count"), "kind", "initial_repeated")
+
+    # The chronology of one patient is checked only against a single valid initial date.
+    anchor = counts.filter((pl.col("count") == 1) & pl.col("initial").is_not_null()).select(
+        "patient_id", "initial")
+    people = patients.select(
+        "patient_id", pl.col("birth_date").alias("birth"), pl.col("therapy_end_date").alias("end"))
+    people = people.unique("patient_id", keep="first").join(anchor, on="patient_id", how="left")
+    timed = implants.join(people, on="patient_id", how="inner")
+
+    out.rows(implants_raw, timed.filter(pl.col("implant_date") < pl.col("initial")).select(
+        ROW, "implant_date", "initial"), "implant_date", "initial_not_earliest",
+        value="implant_date")
+    out.rows(implants_raw, timed.filter(pl.col("implant_date") < pl.col("birth")).select(
+        ROW, "implant_date", "birth"), "implant_date", "implant_before_birth",
+        value="implant_date")
+    for column in ("pump_model", "reservoir_ml"):
+        bad = implants.filter((pl.col("kind") == "revision") & pl.col(column).is_not_null())
+        out.rows(implants_raw, bad.select(ROW), column, "pump_field_on_revision")
+
+    late_end = people.filter(pl.col("end") < pl.col("initial"))
+    out.rows(patients_raw, patients.join(late_end, on="patient_id").select(
+        ROW, pl.col("therapy_end_date").alias("value"), pl.col("initial").alias("first")),
+        "therapy_end_date", "before_first_implant")
+
+    _check_event_times(implants_raw, timed, "implant_date", out, before_first=False)
+    for table_name in ("complications", "refills", "assessments"):
+        if table_name in typed:
+            events = typed[table_name].join(people, on="patient_id", how="inner")
+            if table_name == "assessments":
+                # Screening assessments precede the implantation by nature.
+                events = events.filter(pl.col("phase") == "follow_up")
+            _check_event_times(tables[table_name], events, EVENT_DATE[table_name], out,
+                               before_first=True, after_end=table_name != "assessments")
+
+
+def _check_event_times(raw: RawTable, events: pl.DataFrame, date_column: str, out: _Collector,
+                       before_first: bool, after_end: bool = True) -> None:
+    when = pl.col(date_column)
+    if before_first:
+        out.rows(raw, events.filter(when < pl.col("initial")).select(
+            ROW, date_column, pl.col("initial").alias("first")), date_column,
+            "before_first_implant", value=date_column)
+    if after_end:
+        out.rows(raw, events.filter(when > pl.col("end")).select(ROW, date_column, "end"),
+                 date_column, "after_therapy_end", value=date_column)
+
+
+def _check_assessment_values(raw: RawTable, assessments: pl.DataFrame, out: _Collector) -> None:
+    value = pl.col("value")
+    for instrument, scale in SCALES.items():
+        rows = assessments.filter((pl.col("instrument") == instrument) & value.is_not_null())
+        if rows.height == 0:
+            continue
+        if scale.is_ordinal:
+            bad = rows.filter(~value.is_in(scale.levels))
+        else:
+            number = value.str.strip_chars().cast(pl.Float64, strict=False)
+            off_scale = number.is_null() | number.is_nan() | (number < scale.minimum) | (
+                number > scale.maximum)
+            if scale.integer:
+                off_scale = off_scale | (number != number.floor())
+            bad = rows.filter(off_scale)
+        out.rows(raw, bad.select(ROW, "value"), "value", "value_out_of_scale", value="value",
+                 instrument=instrument, allowed=scale.describe())
