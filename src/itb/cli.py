@@ -13,8 +13,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from itb import __version__
+
+if TYPE_CHECKING:
+    from itb.registry_io import Registry
 
 EXIT_OK = 0
 EXIT_OS_ERROR = 1
@@ -83,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(data_dir: Path, cutoff: date | None, lang: str):  # noqa: ANN202
+def _load(data_dir: Path, cutoff: date | None, lang: str) -> Registry | None:
     from itb.registry_io import RegistryInvalid, load_registry
 
     try:

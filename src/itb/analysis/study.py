@@ -264,7 +264,9 @@ def _per_year_by_site(cohort: pl.DataFrame, cutoff: date) -> dict[str, dict[str,
     for site, year, count in rows:
         table.setdefault(site, {})[str(year)] = count
     years = [str(year) for year in _year_range(cohort, cutoff)]
-    return {site: {year: table[site].get(year, 0) for year in years} for site in sorted(table)}
+    # Sites in the order they started implanting: the oldest at the bottom of the stacks.
+    order = sorted(table, key=lambda site: (min(table[site]), site))
+    return {site: {year: table[site].get(year, 0) for year in years} for site in order}
 
 
 def complication_onsets(registry: Registry) -> pl.DataFrame:

@@ -68,6 +68,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def message(code: str, lang: str = "en", **params: Any) -> str:
+def message(code: str, lang: str = "en", /, **params: Any) -> str:
+    # Positional-only: a parameter may itself be called ``code`` (the column of sites.csv).
     et, en = MESSAGES[code]
     return (et if lang == "et" else en).format(**params)

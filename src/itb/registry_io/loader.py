@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -61,7 +61,7 @@ def read_dataset_info(directory: Path) -> tuple[DatasetInfo, list[Problem]]:
         return DatasetInfo(), [Problem(DATASET_FILE, None, None, "dataset_malformed",
                                        {"detail": str(error)})]
     cutoff = data.get("cutoff")
-    if cutoff is not None and not isinstance(cutoff, date):
+    if cutoff is not None and (not isinstance(cutoff, date) or isinstance(cutoff, datetime)):
         cutoff = parse_iso_date(str(cutoff))
         if cutoff is None:
             return DatasetInfo(), [Problem(DATASET_FILE, None, "cutoff", "cutoff_malformed",
@@ -93,12 +93,12 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
 
     site_codes: frozenset[str] | None = None
     if "sites" in raw:
-        codes = raw["sites"].frame.get_column("code").drop_nulls()
-        site_codes = frozenset(codes.to_list())
-        if codes.is_duplicated().any():
-            duplicated = codes.filter(codes.is_duplicated()).unique().sort().to_list()
-            problems += [Problem(SITES.filename, None, "code", "duplicate_code", {"value": c})
-                         for c in duplicated]
+        sites = raw["sites"]
+        codes = sites.frame.get_column("code")
+        site_codes = frozenset(codes.drop_nulls().to_list())
+        repeated = codes.is_not_null() & ~codes.is_first_distinct()
+        problems += [Problem(SITES.filename, sites.line(row), "code", "duplicate_code",
+                             {"value": codes[row]}) for row in repeated.arg_true().to_list()]
 
     typed, value_problems = validate_tables(raw, effective_cutoff, site_codes)
     problems += value_problems

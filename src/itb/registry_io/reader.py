@@ -75,8 +75,12 @@ def read_table(directory: Path, spec: FileSpec) -> tuple[RawTable | None, list[P
         for n in text_columns
     ).select(wanted)
     table = RawTable(spec, frame)
-    if any(frame.get_column(n).str.contains("\n", literal=True).any() for n in text_columns):
-        table.row_lines = _row_start_lines(path)
+    if _rows_are_not_lines(path, frame.height):
+        starts = _row_starts(path)
+        if starts is not None and len(starts[0]) == frame.height:
+            lines, blank = starts
+            # A blank line is not a row (polars reads it as a row of empty cells).
+            table = RawTable(spec, frame.filter(pl.Series(~blank)), lines[~blank])
     return table, []
 
 
@@ -117,13 +121,25 @@ def _structural_problems(path: Path, name: str, width: int) -> list[Problem]:
     return problems or [Problem(name, None, None, "file_not_csv", {"detail": "unknown layout"})]
 
 
-def _row_start_lines(path: Path) -> np.ndarray:
-    """Line numbers of each data row when quoted values span lines."""
+def _rows_are_not_lines(path: Path, rows: int) -> bool:
+    """Whether row i may not be on line i + 2: quoted values span lines, or blank lines."""
+    data = path.read_bytes()
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    return lines != rows + 1 or b"\n\n" in data or b"\n\r\n" in data
+
+
+def _row_starts(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line each data row starts on and whether it is blank, or None if unparsable."""
     text = path.read_bytes().removeprefix(UTF8_BOM).decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
     starts: list[int] = []
+    blank: list[bool] = []
     start = 1
-    for _row in reader:
-        starts.append(start)
-        start = reader.line_num + 1
-    return np.asarray(starts[1:], dtype=np.int64)
+    try:
+        for row in reader:
+            starts.append(start)
+            blank.append(not row)
+            start = reader.line_num + 1
+    except csv.Error:
+        return None
+    return np.asarray(starts[1:], dtype=np.int64), np.asarray(blank[1:], dtype=bool)

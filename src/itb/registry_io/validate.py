@@ -42,7 +42,11 @@ class _Collector:
 
 
 def _text(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 101, as written, not 101.0
+    return value
 
 
 def validate_tables(tables: dict[str, RawTable], cutoff: date,
@@ -78,10 +82,10 @@ def _check_column(table: RawTable, frame: pl.DataFrame, column: Column, cutoff: 
         bad = frame.filter(col.is_not_null() & ~col.is_in(allowed)).select(ROW, name)
         out.rows(table, bad, name, "code_unknown", value=name, allowed=", ".join(allowed))
     elif column.kind is Kind.SITE:
-        if site_codes is None:
+        if site_codes is None or table.spec.table == "sites":
             bad = frame.filter(col.is_not_null() & ~col.str.contains(SITE_PATTERN))
             out.rows(table, bad.select(ROW, name), name, "site_malformed", value=name)
-        elif table.spec.table != "sites":
+        else:
             bad = frame.filter(col.is_not_null() & ~col.is_in(sorted(site_codes)))
             out.rows(table, bad.select(ROW, name), name, "site_unknown", value=name,
                      allowed=", ".join(sorted(site_codes)))
