@@ -134,8 +134,7 @@ def patient_cohort(registry: Registry) -> pl.DataFrame:
     pumps = implants.filter(pl.col("kind").is_in(list(codes.PUMP_KINDS))).group_by(
         "patient_id").agg(pl.len().alias("pump_implantations"))
     birth, first = pl.col("birth_date"), pl.col("first_implant_date")
-    birthday_not_reached = (first.dt.month() * 100 + first.dt.day()) < (
-        birth.dt.month() * 100 + birth.dt.day())
+    birthday_not_reached = _month_day(first) < _month_day(birth)
     follow_up_end = pl.coalesce(pl.col("therapy_end_date"), pl.lit(registry.cutoff))
     return (
         registry.patients.join(initial, on="patient_id", how="left")
@@ -147,6 +146,11 @@ def patient_cohort(registry: Registry) -> pl.DataFrame:
             pl.col("pump_implantations").fill_null(0),
         )
     )
+
+
+def _month_day(when: pl.Expr) -> pl.Expr:
+    """Month and day as one comparable number (Int32: polars' month and day are Int8)."""
+    return when.dt.month().cast(pl.Int32) * 100 + when.dt.day().cast(pl.Int32)
 
 
 def _in_group(cohort: pl.DataFrame, group: str) -> pl.DataFrame:

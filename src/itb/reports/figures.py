@@ -24,7 +24,8 @@ def figure2(result: StudyResult, lang: str) -> tuple[bytes, str]:
     from matplotlib.figure import Figure
 
     years = list(result.first_implantations_per_year)
-    figure = Figure(figsize=(7.0, 3.6), dpi=150, layout="constrained")
+    figure = Figure(figsize=(7.0, 3.6), dpi=150)
+    figure.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.14)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     bottom = [0] * len(years)
