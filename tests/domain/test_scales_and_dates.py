@@ -28,7 +28,7 @@ def test_scale_accepts(instrument: str, value: str, ok: bool) -> None:
 def test_scale_descriptions_name_the_allowed_values() -> None:
     assert SCALES["mas"].describe() == "0, 1, 1+, 2, 3, 4"
     assert SCALES["gmfm"].describe() == "0…100 %"
-    assert SCALES["pain_nrs"].describe() == "integer 0…10"
+    assert SCALES["pain_nrs"].describe() == "0, 1, …, 10"
 
 
 @pytest.mark.parametrize(("birth", "on", "age"), [

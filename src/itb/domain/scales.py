@@ -23,11 +23,15 @@ class Scale:
         return bool(self.levels)
 
     def describe(self) -> str:
+        """The allowed values, in a form that reads the same in Estonian and English."""
         if self.is_ordinal:
             return ", ".join(self.levels)
-        bounds = f"{_fmt(self.minimum)}…{_fmt(self.maximum)}"
-        kind = "integer " if self.integer else ""
-        return f"{kind}{bounds}{' ' + self.unit if self.unit else ''}"
+        if self.integer:
+            low = self.minimum or 0
+            bounds = f"{_fmt(low)}, {_fmt(low + 1)}, …, {_fmt(self.maximum)}"
+        else:
+            bounds = f"{_fmt(self.minimum)}…{_fmt(self.maximum)}"
+        return f"{bounds}{' ' + self.unit if self.unit else ''}"
 
     def accepts(self, value: str) -> bool:
         if self.is_ordinal:
