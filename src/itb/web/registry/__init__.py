@@ -1,0 +1,1 @@
+"""The registry app: models, forms, views, selectors (reads) and services (writes)."""

@@ -1,0 +1,179 @@
+"""The registry's database: the CSV format's tables, plus sites, users and identity.
+
+Field names are the CSV column names, so a validation problem's column is a form field.
+Codes are stored as the code-list codes (labels come from itb.domain.codes in the user's
+language). Empty text means unknown, as an empty cell does in the files.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from itb.domain import codes
+from itb.domain.codes import CodeList
+
+
+def choices(code_list: CodeList) -> list[tuple[str, str]]:
+    return [(code, code) for code in code_list.codes]
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "clinician"
+    COORDINATOR = "coordinator", "coordinator"
+    RESEARCHER = "researcher", "researcher"
+    ADMINISTRATOR = "administrator", "administrator"
+
+
+class Site(models.Model):
+    code = models.CharField(max_length=16, unique=True,
+                            validators=[RegexValidator(r"^[A-Z0-9_-]{1,16}$")])
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class UserProfile(models.Model):
+    """A user's role, site memberships and language."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLINICIAN)
+    sites = models.ManyToManyField(Site, blank=True, related_name="members")
+    language = models.CharField(max_length=2, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class Versioned(models.Model):
+    """Optimistic locking: a save must name the version it was edited from."""
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Patient(Versioned):
+    patient_id = models.CharField(max_length=64, unique=True)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(max_length=1, choices=choices(codes.SEX))
+    birth_date = models.DateField()
+    diagnosis = models.CharField(max_length=40, choices=choices(codes.DIAGNOSIS))
+    diagnosis_detail = models.CharField(max_length=500, blank=True)
+    syndrome = models.CharField(max_length=40, choices=choices(codes.SYNDROME))
+    functional_level = models.CharField(max_length=8, choices=choices(codes.FUNCTIONAL_LEVEL))
+    contractures_before = models.CharField(max_length=3, blank=True,
+                                           choices=choices(codes.YES_NO))
+    therapy_end_date = models.DateField(null=True, blank=True)
+    therapy_end_reason = models.CharField(max_length=32, blank=True,
+                                          choices=choices(codes.THERAPY_END_REASON))
+
+    class Meta:
+        ordering = ["patient_id"]
+        indexes = [
+            models.Index(fields=["site", "patient_id"]),
+            models.Index(fields=["functional_level"]),
+            models.Index(fields=["therapy_end_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.patient_id
+
+
+class PatientIdentity(Versioned):
+    """Name and personal identification code, kept apart from the clinical record."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="identity")
+    personal_code = models.CharField(max_length=11, blank=True, db_index=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"identity of {self.patient.patient_id}"
+
+
+class PatientEvent(Versioned):
+    """A dated row of one patient's therapy."""
+
+    DATE_FIELD = ""  # the column that dates the event
+
+    class Meta:
+        abstract = True
+
+
+class Implantation(PatientEvent):
+    DATE_FIELD = "implant_date"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE,
+                                related_name="implantations")
+    implant_date = models.DateField()
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="implantations")
+    kind = models.CharField(max_length=12, choices=choices(codes.IMPLANTATION_KIND))
+    pump_model = models.CharField(max_length=20, blank=True, choices=choices(codes.PUMP_MODEL))
+    reservoir_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    catheter_type = models.CharField(max_length=12, blank=True,
+                                     choices=choices(codes.CATHETER_TYPE))
+    catheter_tip_level = models.CharField(max_length=3, blank=True,
+                                          choices=choices(codes.CATHETER_TIP_LEVEL))
+
+    class Meta:
+        ordering = ["patient", "implant_date", "id"]
+
+
+class Complication(PatientEvent):
+    DATE_FIELD = "complication_date"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE,
+                                related_name="complications")
+    complication_date = models.DateField()
+    type = models.CharField(max_length=24, choices=choices(codes.COMPLICATION_TYPE))
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["patient", "complication_date", "id"]
+
+
+class Assessment(PatientEvent):
+    DATE_FIELD = "assessment_date"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    assessment_date = models.DateField()
+    instrument = models.CharField(max_length=12, choices=choices(codes.INSTRUMENT))
+    phase = models.CharField(max_length=10, choices=choices(codes.PHASE))
+    body_site = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["patient", "assessment_date", "id"]
+
+
+class Refill(PatientEvent):
+    DATE_FIELD = "refill_date"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="refills")
+    refill_date = models.DateField()
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    concentration_mcg_ml = models.DecimalField(max_digits=8, decimal_places=2, null=True,
+                                               blank=True)
+    daily_dose_mcg = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient", "refill_date", "id"]
+
+
+EVENT_MODELS: dict[str, type[PatientEvent]] = {
+    "implantations": Implantation,
+    "complications": Complication,
+    "assessments": Assessment,
+    "refills": Refill,
+}

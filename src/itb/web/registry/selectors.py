@@ -1,0 +1,135 @@
+"""Every read of registry data goes through here, scoped to what the user may see.
+
+A patient outside the user's scope does not exist for them: a 404, never a 403, so that
+not even the existence of another site's patient leaks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from itb.registry_io.loader import Registry
+from itb.registry_io.schema import CLINICAL_FILES, Kind
+from itb.web.registry.models import (
+    EVENT_MODELS,
+    Patient,
+    PatientEvent,
+    PatientIdentity,
+    Role,
+    Site,
+)
+from itb.web.registry.permissions import ALL_SITES_ROLES, ROLE_ACTIONS, Action
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_of(user: User) -> Role | None:
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "profile", None)
+    if profile is not None:
+        return Role(profile.role)
+    return Role.ADMINISTRATOR if getattr(user, "is_superuser", False) else None
+
+
+def can(user: User, action: Action) -> bool:
+    role = role_of(user)
+    return role is not None and action in ROLE_ACTIONS[role]
+
+
+def require(user: User, action: Action) -> None:
+    if not can(user, action):
+        raise PermissionDenied(action.value)
+
+
+def sites_for(user: User) -> QuerySet[Site]:
+    role = role_of(user)
+    if role in ALL_SITES_ROLES:
+        return Site.objects.all()
+    if role is Role.CLINICIAN:
+        return Site.objects.filter(members__user=user)
+    return Site.objects.none()
+
+
+def patients_for(user: User) -> QuerySet[Patient]:
+    """The patients whose clinical record the user may read."""
+    if not (can(user, Action.VIEW_PATIENTS) or can(user, Action.VIEW_REPORT)):
+        return Patient.objects.none()
+    role = role_of(user)
+    if role in ALL_SITES_ROLES:
+        return Patient.objects.all()
+    return Patient.objects.filter(site__in=sites_for(user))
+
+
+def patient_for(user: User, patient_id: str) -> Patient:
+    """One patient of the user's scope, or 404."""
+    require(user, Action.VIEW_PATIENTS)
+    try:
+        return patients_for(user).select_related("site").get(patient_id=patient_id)
+    except Patient.DoesNotExist:
+        raise Http404("no such patient") from None
+
+
+def identity_for(user: User, patient: Patient) -> PatientIdentity | None:
+    """The patient's identity for roles that may see it (the caller logs the access)."""
+    if not can(user, Action.VIEW_IDENTITY):
+        return None
+    return PatientIdentity.objects.filter(patient=patient).first()
+
+
+def events_for(user: User, table: str) -> QuerySet[PatientEvent]:
+    model = EVENT_MODELS[table]
+    return model.objects.filter(patient__in=patients_for(user))
+
+
+def event_for(user: User, patient: Patient, table: str, pk: int) -> PatientEvent:
+    model = EVENT_MODELS[table]
+    try:
+        return model.objects.get(patient=patient, pk=pk)
+    except model.DoesNotExist:
+        raise Http404("no such record") from None
+
+
+# --- the registry as analysis tables --------------------------------------------------------
+
+_POLARS_TYPE = {Kind.DATE: pl.Date, Kind.NUMBER: pl.Float64}
+
+
+def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
+    spec = next(s for s in CLINICAL_FILES if s.table == table)
+    fields = []
+    for column in spec.columns:
+        if column.name == "patient_id" and table != "patients":
+            fields.append("patient__patient_id")
+        elif column.kind is Kind.SITE:
+            fields.append(f"{column.name}__code")
+        else:
+            fields.append(column.name)
+    rows = list(queryset.values_list(*fields))
+    data = {column.name: [row[i] for row in rows] for i, column in enumerate(spec.columns)}
+    schema = {c.name: _POLARS_TYPE.get(c.kind, pl.String) for c in spec.columns}
+    frame = pl.DataFrame(data, schema=schema, strict=False)
+    text_columns = [c.name for c in spec.columns if schema[c.name] == pl.String]
+    # Empty text is unknown (null), as an empty cell is in the files.
+    return frame.with_columns(pl.col(c).replace("", None) for c in text_columns)
+
+
+def registry_for(user: User, cutoff: date) -> Registry:
+    """The user's scope of the registry as the analysis tables (what load_registry returns)."""
+    patients = patients_for(user)
+    tables = {"patients": _frame("patients", patients)}
+    for table in EVENT_MODELS:
+        tables[table] = _frame(table, events_for(user, table))
+    return Registry(
+        patients=tables["patients"], implantations=tables["implantations"],
+        complications=tables["complications"], assessments=tables["assessments"],
+        refills=tables["refills"], cutoff=cutoff,
+        site_names=dict(sites_for(user).values_list("code", "name")),
+    )
