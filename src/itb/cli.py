@@ -2,17 +2,23 @@
 
 Exit codes: 0 success, 1 an operating-system error (e.g. an unwritable output directory),
 2 invalid input data or command-line usage.
+
+The commands that use the database (import, export, createuser, serve, demo) start Django
+only when they run, so that ``itb report`` and ``itb validate`` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import os
+import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,13 +26,18 @@ from typing import TYPE_CHECKING
 from itb import __version__
 
 if TYPE_CHECKING:
-    from itb.registry_io import Registry
+    from itb.registry_io import Registry, RegistryInvalid
 
 EXIT_OK = 0
 EXIT_OS_ERROR = 1
 EXIT_INVALID = 2
 
 REFERENCE_COHORT = Path(__file__).resolve().parents[2] / "data" / "reference-cohort"
+# The roles of itb.web.registry.models.Role, here without importing Django.
+ROLES = ("clinician", "coordinator", "researcher", "administrator")
+DEMO_USERS = (("clinician", ("TLH", "TUK")), ("coordinator", ()), ("researcher", ()),
+              ("administrator", ()))
+SQLITE_FILES = ("registry.sqlite3", "registry.sqlite3-wal", "registry.sqlite3-shm")
 
 
 def _date(value: str) -> date:
@@ -60,6 +71,21 @@ def _add_lang(parser: argparse.ArgumentParser) -> None:
                         help="language of the output (default: et, or $ITB_LANG)")
 
 
+def _add_database_options(parser: argparse.ArgumentParser) -> None:
+    # dest differs from the registry directory's ``data_dir`` (import, validate, report).
+    parser.add_argument("--data-dir", dest="database_dir", type=Path, metavar="DIR",
+                        help="the registry's data directory: SQLite database and secret key "
+                             "(default: $ITB_DATA_DIR, else ./itb-data); DATABASE_URL selects "
+                             "PostgreSQL instead of SQLite")
+
+
+def _bind(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"'{value}' is not HOST:PORT")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="itb", description="Intrathecal baclofen (ITB) pump therapy registry.")
@@ -76,9 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(validate)
     validate.set_defaults(handler=cmd_validate)
 
-    demo = commands.add_parser("demo", help="write the report of the bundled reference cohort")
+    demo = commands.add_parser(
+        "demo", help="the reference cohort: its report, then a demo registry served locally")
     demo.add_argument("--out", type=Path, default=Path("itb-demo"), metavar="OUT_DIR",
-                      help="output directory (default: ./itb-demo)")
+                      help="output directory (default: ./itb-demo); the demo registry's "
+                           "SQLite database is OUT_DIR/registry, new each time")
+    demo.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    demo.add_argument("--no-serve", action="store_true",
+                      help="set up the demo registry but do not serve it")
     demo.set_defaults(handler=cmd_demo)
 
     synth = commands.add_parser("synth", help="write a synthetic registry of N patients")
@@ -86,6 +117,39 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", type=Path, required=True, metavar="DIR")
     synth.add_argument("--seed", type=int, default=2012)
     synth.set_defaults(handler=cmd_synth)
+
+    import_ = commands.add_parser("import", help="import a registry directory into the database")
+    _add_data_options(import_)
+    _add_database_options(import_)
+    import_.set_defaults(handler=cmd_import)
+
+    export = commands.add_parser("export", help="write the database as a registry directory")
+    export.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    export.add_argument("--with-identity", action="store_true",
+                        help="also write identity.csv (names and personal codes)")
+    export.add_argument("--user", metavar="USERNAME",
+                        help="only what this user may export (default: the whole registry)")
+    _add_database_options(export)
+    export.set_defaults(handler=cmd_export)
+
+    createuser = commands.add_parser("createuser", help="create a user of the registry")
+    createuser.add_argument("username")
+    createuser.add_argument("--role", required=True, choices=ROLES)
+    createuser.add_argument("--site", dest="sites", action="append", default=[],
+                            metavar="CODE", help="a site the user works at (repeatable)")
+    createuser.add_argument("--language", choices=("et", "en"), default="et")
+    createuser.add_argument("--password-stdin", action="store_true",
+                            help="read the password from the first line of standard input")
+    _add_database_options(createuser)
+    createuser.set_defaults(handler=cmd_createuser)
+
+    serve = commands.add_parser("serve", help="serve the registry's web application")
+    serve.add_argument("--bind", type=_bind, default="127.0.0.1:8000", metavar="HOST:PORT",
+                       help="address to listen on (default: 127.0.0.1:8000)")
+    serve.add_argument("--workers", type=_positive, default=2, metavar="N",
+                       help="worker processes (default: 2)")
+    _add_database_options(serve)
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -95,11 +159,15 @@ def _load(data_dir: Path, cutoff: date | None, lang: str) -> Registry | None:
     try:
         return load_registry(data_dir, cutoff=cutoff)
     except RegistryInvalid as invalid:
-        print(invalid.render(lang), file=sys.stderr)
-        summary = {"et": f"{len(invalid.problems)} viga; midagi ei kirjutatud.",
-                   "en": f"{len(invalid.problems)} problem(s); nothing was written."}
-        print(summary[lang], file=sys.stderr)
+        _print_problems(invalid, lang)
         return None
+
+
+def _print_problems(invalid: RegistryInvalid, lang: str) -> None:
+    print(invalid.render(lang), file=sys.stderr)
+    summary = {"et": f"{len(invalid.problems)} viga; midagi ei kirjutatud.",
+               "en": f"{len(invalid.problems)} problem(s); nothing was written."}
+    print(summary[lang], file=sys.stderr)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -108,6 +176,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     counts = {name: getattr(registry, name).height for name in
               ("patients", "implantations", "complications", "assessments", "refills")}
+    if registry.identity is not None:
+        counts["identities"] = registry.identity.height
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     print(f"{args.data_dir}: OK ({summary}; cut-off {registry.cutoff.isoformat()})")
     return EXIT_OK
@@ -148,7 +218,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     status = _report(REFERENCE_COHORT, args.out, None, "et")
     if status == EXIT_OK:
         status = _report(REFERENCE_COHORT, args.out / "en", None, "en")
-    return status
+    if status != EXIT_OK:
+        return status
+
+    registry_dir = args.out / "registry"
+    for name in SQLITE_FILES:  # a new database each time; only our own files are removed
+        (registry_dir / name).unlink(missing_ok=True)
+    os.environ.pop("DATABASE_URL", None)  # the demo is a throwaway SQLite registry
+    _start_django(registry_dir)
+    from itb.web.registry.services.accounts import create_user
+    from itb.web.registry.services.importing import import_registry
+
+    import_registry(REFERENCE_COHORT, origin="itb demo")
+    print(f"demo registry: {registry_dir}")
+    for role, sites in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        create_user(role, role, password, sites=sites, language="et")
+        where = f" ({', '.join(sites)})" if sites else ""
+        print(f"  user {role:<13} password {password}   {role}{where}")
+    if args.no_serve:
+        return EXIT_OK
+    print(f"http://127.0.0.1:{args.port}/")
+    return _serve(f"127.0.0.1:{args.port}", workers=2)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -158,6 +249,178 @@ def cmd_synth(args: argparse.Namespace) -> int:
     counts = write_synthetic_registry(args.out, args.patients, seed=args.seed)
     rows = ", ".join(f"{n} {name}" for name, n in counts.items())
     print(f"{args.out}: {rows} ({time.perf_counter() - started:.1f} s)")
+    return EXIT_OK
+
+
+# --- the database commands ----------------------------------------------------------------------
+
+def _start_django(database_dir: Path | None) -> None:
+    """Start Django on the data directory (or DATABASE_URL) and bring the schema up to date."""
+    from itb.web.bootstrap import migrate, setup
+
+    setup(database_dir)
+    migrate()
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int], Callable[[int], None]]]:
+    """A progress-bar factory for the services: a bar on a terminal, silence otherwise."""
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def start(total: int) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=description, unit=" rows", unit_scale=True, leave=False,
+                   disable=not sys.stderr.isatty())
+        bars.append(bar)
+        return bar.update
+
+    try:
+        yield start
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _start_django(args.database_dir)
+    from itb.registry_io import RegistryInvalid
+    from itb.web.registry.services.importing import import_registry
+
+    started = time.perf_counter()
+    try:
+        with _progress("import") as progress:
+            result = import_registry(args.data_dir, cutoff=args.cutoff, progress=progress)
+    except RegistryInvalid as invalid:
+        _print_problems(invalid, args.lang)
+        return EXIT_INVALID
+    patients = result.counts["patients"]
+    rows = sum(result.counts[t]["created"] for t in result.counts if t not in ("patients", "sites"))
+    what = (f"{patients['created']} patients added, {patients['updated']} changed, "
+            f"{patients['unchanged']} unchanged; {rows} rows written"
+            if result.changed else f"nothing changed ({patients['unchanged']} patients)")
+    print(f"{args.data_dir}: {what} ({time.perf_counter() - started:.1f} s)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _start_django(args.database_dir)
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+
+    from itb.web.registry.services.exporting import export_registry
+
+    user = None
+    if args.user is not None:
+        user = get_user_model().objects.filter(username=args.user, is_active=True).first()
+        if user is None:
+            print(f"itb: no active user '{args.user}'", file=sys.stderr)
+            return EXIT_INVALID
+    started = time.perf_counter()
+    try:
+        with _progress("export") as progress:
+            counts = export_registry(args.out_dir, user, args.with_identity, progress)
+    except PermissionDenied:
+        print(f"itb: the user '{args.user}' may not export this", file=sys.stderr)
+        return EXIT_INVALID
+    rows = ", ".join(f"{n} {name}" for name, n in counts.items())
+    print(f"{args.out_dir}: {rows} ({time.perf_counter() - started:.1f} s)")
+    if args.with_identity:
+        print("identity.csv names people: keep it apart and never mail it", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print("itb: no terminal to ask for the password: use --password-stdin",
+              file=sys.stderr)
+        return None
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        print("itb: the passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def _create_user(username: str, role: str, sites: Sequence[str], language: str,
+                 password_from_stdin: bool) -> int:
+    from django.utils import translation
+
+    from itb.web.registry.services.accounts import UserInvalid, create_user
+
+    password = _read_password(password_from_stdin)
+    if password is None:
+        return EXIT_INVALID
+    try:
+        with translation.override(language):  # the password rules in the user's language
+            create_user(username, role, password, sites=sites, language=language)
+    except UserInvalid as invalid:
+        for message in invalid.messages:
+            print(f"itb: {message}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"user {username} ({role}) created")
+    return EXIT_OK
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    _start_django(args.database_dir)
+    return _create_user(args.username, args.role, args.sites, args.language,
+                        args.password_stdin)
+
+
+def _first_administrator() -> bool:
+    """Whether the registry has an administrator, offering to create one on a terminal."""
+    from itb.web.registry.services.accounts import has_administrator
+
+    if has_administrator():
+        return True
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("itb: the registry has no administrator yet; create one with\n"
+              "  itb createuser admin --role administrator", file=sys.stderr)
+        return False
+    answer = input("The registry has no administrator yet. Create one now? [Y/n] ")
+    if answer.strip().lower() not in ("", "y", "yes", "j", "jah"):
+        return False
+    username = input("User name [admin]: ").strip() or "admin"
+    return _create_user(username, "administrator", (), "et", False) == EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _start_django(args.database_dir)
+    if not _first_administrator():
+        return EXIT_INVALID
+    return _serve(args.bind, args.workers)
+
+
+def _serve(bind: str, workers: int) -> int:
+    """Run gunicorn in this process (static files by WhiteNoise); returns when it stops."""
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": [bind], "workers": workers, "preload_app": True,
+                               "errorlog": "-", "proc_name": "itb"}.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn ≥ 25 listens on ~/.gunicorn/gunicorn.ctl by default: one path for
+                # every server of the user (a demo beside a registry would collide) and a
+                # management interface nobody asked for.
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> object:
+            from itb.web.wsgi import application
+
+            return application
+
+    # Workers are forked: none may inherit the connection the migration opened.
+    connections.close_all()
+    try:
+        Server().run()
+    except SystemExit as stop:  # gunicorn's arbiter leaves by sys.exit
+        return stop.code if isinstance(stop.code, int) else EXIT_OS_ERROR
     return EXIT_OK
 
 
@@ -172,6 +435,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OS_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        problem = _environment_problem(error)
+        if problem is None:
+            raise
+        print(f"itb: {problem}", file=sys.stderr)
+        return EXIT_OS_ERROR
+
+
+def _environment_problem(error: Exception) -> str | None:
+    """A database that cannot be reached or a setting that cannot be used, in words; None for
+    anything else (a bug, which should show its traceback)."""
+    if "django" not in sys.modules:
+        return None
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import Error as DatabaseError
+
+    if isinstance(error, DatabaseError):
+        return f"the database: {str(error).strip() or type(error).__name__}"
+    # settings.ConfigError, by name: a settings module that failed is not importable.
+    kind = type(error)
+    if isinstance(error, ImproperlyConfigured) or (
+            kind.__module__, kind.__name__) == ("itb.web.settings", "ConfigError"):
+        return f"configuration: {error}"
+    return None
 
 
 if __name__ == "__main__":

@@ -65,6 +65,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "the data cut-off '{value}' is not a date in the form YYYY-MM-DD"),
     "dataset_malformed": ("faili dataset.toml ei saa lugeda: {detail}",
                           "dataset.toml cannot be read: {detail}"),
+    "text_too_long": ("tekst on pikem kui {maximum} märki",
+                      "the text is longer than {maximum} characters"),
+    # The personal code (isikukood) itself never appears in a message: messages reach logs.
+    "personal_code_format": ("isikukood peab olema 11 numbrit",
+                             "the personal code must be 11 digits"),
+    "personal_code_century": (
+        "isikukoodi esimene number (sugu ja sünnisajand) peab olema 1–6",
+        "the first digit of the personal code (sex and century of birth) must be 1–6"),
+    "personal_code_birth_date": (
+        "isikukoodi numbrid 2–7 ei ole kalendris olemas olev sünnikuupäev",
+        "digits 2–7 of the personal code are not a real calendar date of birth"),
+    "personal_code_checksum": (
+        "isikukoodi kontrollnumber (viimane number) ei klapi; kas mõni number on vale?",
+        "the check digit (the last digit) of the personal code does not match; is a digit "
+        "wrong?"),
+    "personal_code_sex_mismatch": ("isikukoodi järgi on patsiendi sugu teine",
+                                   "the personal code gives the patient the other sex"),
+    "personal_code_birth_mismatch": (
+        "isikukoodi sünnikuupäev erineb patsiendi sünnikuupäevast",
+        "the personal code's birth date differs from the patient's birth date"),
+    "personal_code_duplicate": (
+        "sama isikukood on juba patsiendil {other} (real {first_line})",
+        "the same personal code is already given for patient_id {other} (line {first_line})"),
+    "personal_code_in_registry": (
+        "sama isikukood on registris juba patsiendil {other}",
+        "the same personal code is already in the registry for patient_id {other}"),
 }
 
 

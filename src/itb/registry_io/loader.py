@@ -31,7 +31,11 @@ class RegistryInvalid(Exception):
 
 @dataclass(frozen=True)
 class Registry:
-    """Validated registry tables: dates are ``pl.Date``, numbers ``pl.Float64``."""
+    """Validated registry tables: dates are ``pl.Date``, numbers ``pl.Float64``.
+
+    ``identity`` (names and personal codes) is there only when the directory has an
+    ``identity.csv``; the analysis never reads it.
+    """
 
     patients: pl.DataFrame
     implantations: pl.DataFrame
@@ -42,6 +46,7 @@ class Registry:
     site_names: dict[str, str] = field(default_factory=dict)
     title: str | None = None
     source: Path | None = None
+    identity: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -119,4 +124,5 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
         site_names=site_names,
         title=info.title,
         source=directory,
+        identity=tables.get("identity"),
     )

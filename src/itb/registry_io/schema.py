@@ -26,6 +26,8 @@ class Column:
     codes: CodeList | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # Text longer than this cannot be stored (the database column's width).
+    max_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class FileSpec:
 
 
 def _id() -> Column:
-    return Column("patient_id", Kind.ID, required=True)
+    return Column("patient_id", Kind.ID, required=True, max_length=64)
 
 
 PATIENTS = FileSpec("patients", (
@@ -56,7 +58,7 @@ PATIENTS = FileSpec("patients", (
     Column("sex", Kind.CODE, required=True, codes=codes.SEX),
     Column("birth_date", Kind.DATE, required=True),
     Column("diagnosis", Kind.CODE, required=True, codes=codes.DIAGNOSIS),
-    Column("diagnosis_detail", Kind.TEXT),
+    Column("diagnosis_detail", Kind.TEXT, max_length=500),
     Column("syndrome", Kind.CODE, required=True, codes=codes.SYNDROME),
     Column("functional_level", Kind.CODE, required=True, codes=codes.FUNCTIONAL_LEVEL),
     Column("contractures_before", Kind.CODE, codes=codes.YES_NO),
@@ -79,7 +81,7 @@ COMPLICATIONS = FileSpec("complications", (
     _id(),
     Column("complication_date", Kind.DATE, required=True),
     Column("type", Kind.CODE, required=True, codes=codes.COMPLICATION_TYPE),
-    Column("detail", Kind.TEXT),
+    Column("detail", Kind.TEXT, max_length=500),
 ))
 
 ASSESSMENTS = FileSpec("assessments", (
@@ -87,9 +89,9 @@ ASSESSMENTS = FileSpec("assessments", (
     Column("assessment_date", Kind.DATE, required=True),
     Column("instrument", Kind.CODE, required=True, codes=codes.INSTRUMENT),
     Column("phase", Kind.CODE, required=True, codes=codes.PHASE),
-    Column("body_site", Kind.TEXT),
+    Column("body_site", Kind.TEXT, max_length=200),
     # Checked against the instrument's scale (itb.domain.scales), not as a plain number.
-    Column("value", Kind.TEXT, required=True),
+    Column("value", Kind.TEXT, required=True, max_length=16),
 ))
 
 REFILLS = FileSpec("refills", (
@@ -102,12 +104,22 @@ REFILLS = FileSpec("refills", (
 
 SITES = FileSpec("sites", (
     Column("code", Kind.SITE, required=True),
-    Column("name", Kind.TEXT, required=True),
+    Column("name", Kind.TEXT, required=True, max_length=200),
+), required_file=False)
+
+# Names and personal codes: optional, kept apart from the pseudonymous clinical files and
+# never read by the analysis. Its values never appear in a message (itb.registry_io.identity).
+IDENTITY = FileSpec("identity", (
+    _id(),
+    # Checked digit by digit (itb.domain.personal_code), which also bounds its length.
+    Column("personal_code", Kind.TEXT),
+    Column("first_name", Kind.TEXT, max_length=100),
+    Column("last_name", Kind.TEXT, max_length=100),
 ), required_file=False)
 
 CLINICAL_FILES: tuple[FileSpec, ...] = (PATIENTS, IMPLANTATIONS, COMPLICATIONS, ASSESSMENTS,
                                         REFILLS)
-ALL_FILES: tuple[FileSpec, ...] = (SITES, *CLINICAL_FILES)
+ALL_FILES: tuple[FileSpec, ...] = (SITES, *CLINICAL_FILES, IDENTITY)
 
 # The date column of each clinical table, i.e. when the recorded event happened.
 EVENT_DATE = {

@@ -5,7 +5,8 @@ that exist, are not before 1900 and not after the data cut-off, numbers in range
 values on their instrument's scale, unique patients, rows that belong to a known patient,
 exactly one initial implantation which is the earliest, no implantation before birth, no
 complication or refill or follow-up assessment before the first implantation, no event after
-therapy end, therapy end date and reason set together, no pump fields on a revision.
+therapy end, therapy end date and reason set together, no pump fields on a revision; texts
+no longer than their column. identity.csv has its own rules (itb.registry_io.identity).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import polars as pl
 
 from itb.domain.dates import EARLIEST_PLAUSIBLE_DATE
 from itb.domain.scales import SCALES
+from itb.registry_io.identity import identity_problems
 from itb.registry_io.problems import Problem
 from itb.registry_io.reader import RawTable
 from itb.registry_io.schema import EVENT_DATE, Column, Kind
@@ -58,6 +60,9 @@ def validate_tables(tables: dict[str, RawTable], cutoff: date,
              for name, table in tables.items()}
     if "patients" in typed:
         _check_cross_file(tables, typed, collector)
+    if "identity" in typed:
+        collector.problems += identity_problems(tables["identity"], typed["identity"],
+                                                typed.get("patients"), ROW)
     return typed, sorted(collector.problems, key=Problem.sort_key)
 
 
@@ -75,6 +80,10 @@ def _check_column(table: RawTable, frame: pl.DataFrame, column: Column, cutoff: 
     col = pl.col(name)
     if column.required:
         out.rows(table, frame.filter(col.is_null()).select(ROW), name, "value_required")
+    if column.max_length is not None:
+        # The text itself is not repeated: it may be long, or a name (identity.csv).
+        long = frame.filter(col.str.len_chars() > column.max_length).select(ROW)
+        out.rows(table, long, name, "text_too_long", maximum=column.max_length)
 
     if column.kind is Kind.CODE:
         assert column.codes is not None

@@ -177,3 +177,30 @@ EVENT_MODELS: dict[str, type[PatientEvent]] = {
     "assessments": Assessment,
     "refills": Refill,
 }
+
+
+class ImportRecord(models.Model):
+    """One import of a registry directory: who imported what, when.
+
+    An import writes its rows in bulk, which bypasses django-auditlog's per-row signals (and
+    per-row entries for 10⁵ patients would bury the trail); instead each import that changes
+    anything leaves this one record, itself audited, so it is the import's single entry in the
+    audit trail. ``patient_ids`` lists the patients it created or changed.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    origin = models.CharField(max_length=200)  # e.g. "itb import (operating-system user x)"
+    source = models.CharField(max_length=500)  # the directory imported
+    cutoff = models.DateField()
+    # The imported dataset.toml, verbatim, so that an export can give it back unchanged.
+    dataset_toml = models.TextField(blank=True)
+    summary = models.JSONField(default=dict)  # counts created / updated / deleted per table
+    patient_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import of {self.source} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""Writes of registry data: each in one transaction, validated, audited."""

@@ -1,0 +1,121 @@
+"""Template helpers: permissions, code labels in the active language, numbers, dates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+from itb.domain import codes
+from itb.web.registry.forms import label
+from itb.web.registry.models import Role
+from itb.web.registry.permissions import Action
+from itb.web.registry.selectors import can, role_of
+from itb.web.registry.views.common import ROLE_LABELS
+
+register = template.Library()
+
+CODE_LISTS = {code_list.name: code_list for code_list in codes.ALL_CODE_LISTS}
+
+
+@register.filter(name="can")
+def can_filter(user: Any, action: str) -> bool:
+    """``{% if user|can:"edit_patients" %}``."""
+    return can(user, Action(action))
+
+
+@register.simple_tag(takes_context=True)
+def allowed_url(context: template.Context, action: str, url_name: str, *args: Any) -> str:
+    """The URL of a page the user may open, or "" (not allowed, or no such page installed).
+
+    ``{% allowed_url "view_audit" "registry:audit" as audit_url %}``: navigation to pages
+    that other parts of the application provide shows only once they exist.
+    """
+    if not can(context["request"].user, Action(action)):
+        return ""
+    try:
+        return reverse(url_name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def code_label(code: str | None, list_name: str) -> str:
+    """A code's label in the active language, e.g. ``{{ p.diagnosis|code_label:"diagnosis" }}``."""
+    if not code:
+        return ""
+    return CODE_LISTS[list_name].label(code, get_language() or "et")
+
+
+@register.filter
+def role_label(user: Any) -> str:
+    role = role_of(user)
+    return str(ROLE_LABELS[role]) if role is not None else ""
+
+
+@register.filter
+def column_label(column: str) -> str:
+    return label(column)
+
+
+@register.filter
+def number(value: Decimal | float | int | None) -> str:
+    """A number as written by hand: no trailing zeros, the language's decimal separator."""
+    if value is None or value == "":
+        return ""
+    decimal = Decimal(str(value)).normalize()
+    places = max(0, -decimal.as_tuple().exponent)  # type: ignore[operator]
+    return number_format(decimal, decimal_pos=places)
+
+
+@register.filter
+def iso(value: date | None) -> str:
+    """Dates as YYYY-MM-DD everywhere: unambiguous, and how the core's messages write them."""
+    return value.isoformat() if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context: template.Context, key: str) -> str:
+    """The list's URL sorted by ``key`` (reversing the order when already sorted by it)."""
+    request = context["request"]
+    params = request.GET.copy()
+    current = params.get("sort", "id")
+    params["sort"] = f"-{key}" if current == key else key
+    params.pop("page", None)
+    return f"?{params.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context: template.Context, page: int) -> str:
+    params = context["request"].GET.copy()
+    params["page"] = str(page)
+    return f"?{params.urlencode()}"
+
+
+@register.filter
+def is_role(user: Any, role: str) -> bool:
+    return role_of(user) == Role(role)
+
+
+@register.filter
+def minutes(value: timedelta | None) -> int:
+    return round(value.total_seconds() / 60) if value else 0
+
+
+@register.filter
+def sort_state(current: str, key: str) -> str:
+    """The column's aria-sort value: "ascending", "descending" or "" (not sorted by it)."""
+    if current == key:
+        return "ascending"
+    return "descending" if current == f"-{key}" else ""
+
+
+@register.filter
+def has_sections(table: Any) -> bool:
+    """Whether a report table has heading rows (its data rows are then indented)."""
+    return any(row.section for row in table.rows)

@@ -1,0 +1,348 @@
+"""The patient list, the patient page, and the patient's and identity's forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.db.models import DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from itb.domain import codes
+from itb.domain.dates import completed_years
+from itb.web.registry.forms import (
+    IdentityForm,
+    InitialImplantationForm,
+    NewPatientForm,
+    PatientForm,
+    PersonalCodeSearchForm,
+    VersionForm,
+    initial_of,
+)
+from itb.web.registry.models import (
+    Implantation,
+    Patient,
+    PatientIdentity,
+    Refill,
+    Site,
+)
+from itb.web.registry.permissions import Action
+from itb.web.registry.selectors import (
+    can,
+    events_for,
+    identity_for,
+    patient_for,
+    patients_for,
+    require,
+    sites_for,
+)
+from itb.web.registry.services import records as services
+from itb.web.registry.views.common import attempt, posted
+from itb.web.registry.views.timeline import FILTERS, build_timeline
+
+PAGE_SIZE = 50
+
+# Sort keys of the list's columns -> the annotated or stored field they order by.
+SORTS = {"id": "patient_id", "site": "site__code", "age": "age_at_first",
+         "first": "first_implant", "refill": "last_refill"}
+STATUSES = ("on", "ended")
+
+
+# --- the list -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The list's search, filters and order, as read (and cleaned) from the query string."""
+
+    q: str = ""
+    site: str = ""
+    status: str = ""
+    level: str = ""
+    sort: str = "id"
+
+    @classmethod
+    def read(cls, request: HttpRequest, site_codes: set[str]) -> ListQuery:
+        get = request.GET
+        sort = get.get("sort", "id")
+        return cls(
+            q=get.get("q", "").strip()[:64],
+            site=site if (site := get.get("site", "")) in site_codes else "",
+            status=status if (status := get.get("status", "")) in STATUSES else "",
+            level=level if (level := get.get("level", "")) in codes.FUNCTIONAL_LEVEL else "",
+            sort=sort if sort.lstrip("-") in SORTS else "id",
+        )
+
+
+def listing(user: object, query: ListQuery) -> QuerySet[Patient]:
+    """The patients of the user's scope for the list: one query with everything a row shows.
+
+    Each row's first implantation and last refill come from correlated subqueries on the
+    events' patient index (no per-row queries), so a page of 50 costs the same at 100,000.
+    """
+    first_implant = Implantation.objects.filter(patient=OuterRef("pk"), kind="initial") \
+        .order_by("implant_date").values("implant_date")[:1]
+    last_refill = Refill.objects.filter(patient=OuterRef("pk")) \
+        .order_by("-refill_date").values("refill_date")[:1]
+    patients = patients_for(user).select_related("site").annotate(  # type: ignore[arg-type]
+        first_implant=Subquery(first_implant), last_refill=Subquery(last_refill))
+    if query.q:
+        patients = patients.filter(patient_id__istartswith=query.q)
+    if query.site:
+        patients = patients.filter(site__code=query.site)
+    if query.status:
+        patients = patients.filter(therapy_end_date__isnull=query.status == "on")
+    if query.level:
+        patients = patients.filter(functional_level=query.level)
+    key = query.sort.lstrip("-")
+    if key == "age":
+        # Only when sorting by it: the age needs the subquery for every patient.
+        patients = patients.annotate(age_at_first=ExpressionWrapper(
+            F("first_implant") - F("birth_date"), output_field=DurationField()))
+    column = F(SORTS[key])
+    order = column.desc(nulls_last=True) if query.sort.startswith("-") \
+        else column.asc(nulls_last=True)
+    return patients.order_by(order, "patient_id")
+
+
+def _with_ages(page: Page) -> Page:
+    for patient in page.object_list:
+        first = patient.first_implant
+        patient.age_at_first = completed_years(patient.birth_date, first) if first else None
+    return page
+
+
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not can(user, Action.VIEW_PATIENTS):
+        # A researcher reads the report; an administrator manages users.
+        if can(user, Action.VIEW_REPORT):
+            return redirect("registry:report")
+        if can(user, Action.MANAGE_USERS):
+            return redirect("admin:index")
+        require(user, Action.VIEW_PATIENTS)
+    sites = list(sites_for(user))
+    query = ListQuery.read(request, {site.code for site in sites})
+    paginator = Paginator(listing(user, query), PAGE_SIZE)
+    page = _with_ages(paginator.get_page(request.GET.get("page")))
+    return render(request, "registry/patient_list.html", {
+        "page": page, "query": query, "sites": sites,
+        "levels": list(codes.FUNCTIONAL_LEVEL),
+        "search_form": PersonalCodeSearchForm() if can(user, Action.VIEW_IDENTITY) else None,
+        "filtered": any((query.q, query.site, query.status, query.level)),
+    })
+
+
+@require_POST
+def personal_code_search(request: HttpRequest) -> HttpResponse:
+    """Find a patient by personal code (exact). POST: the code stays out of URLs and logs."""
+    require(request.user, Action.VIEW_PATIENTS)
+    require(request.user, Action.VIEW_IDENTITY)
+    form = PersonalCodeSearchForm(request.POST)
+    if form.is_valid():
+        identities = PatientIdentity.objects.filter(
+            personal_code=form.cleaned_data["personal_code"],
+            patient__in=patients_for(request.user)).select_related("patient")
+        found = [identity.patient for identity in identities[:2]]
+        if len(found) == 1:
+            return redirect("registry:patient_detail", patient_id=found[0].patient_id)
+    messages.info(request, gettext("No patient of yours has this personal code."))
+    return redirect("registry:patient_list")
+
+
+# --- the patient page -----------------------------------------------------------------------
+
+def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = request.user
+    patient = patient_for(user, patient_id)
+    identity = identity_for(user, patient)
+    if identity is not None:
+        # Seeing a name and personal code is itself recorded in the audit trail.
+        accessed.send(sender=PatientIdentity, instance=identity)
+    lang = get_language() or "et"
+    events = {table: list(events_for(user, table).filter(patient=patient))
+              for table in ("refills", "complications", "assessments")}
+    events["implantations"] = list(
+        events_for(user, "implantations").filter(patient=patient).select_related("site"))
+    timeline = build_timeline(patient, events["implantations"], events["refills"],
+                              events["complications"], events["assessments"], lang)
+    show = request.GET.get("show", "")
+    if show in FILTERS:
+        timeline = [entry for entry in timeline if entry.kind == show]
+    else:
+        show = ""
+    return render(request, "registry/patient_detail.html", {
+        "patient": patient, "identity": identity, "timeline": timeline, "show": show,
+        "filters": [(table, label, len(events[table])) for table, label in FILTERS.items()],
+        "total": sum(len(rows) for rows in events.values()),
+        "may_see_identity": can(user, Action.VIEW_IDENTITY),
+        "may_edit": can(user, Action.EDIT_PATIENTS),
+        "age": completed_years(patient.birth_date,
+                               patient.therapy_end_date or timezone.localdate()),
+    })
+
+
+def _patient_url(patient: Patient) -> str:
+    return reverse("registry:patient_detail", args=[patient.patient_id])
+
+
+def _to_patient(patient: Patient) -> HttpResponse:
+    return redirect(_patient_url(patient))
+
+
+# --- the patient's forms --------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Action.EDIT_PATIENTS)
+    sites = list(sites_for(user))
+    all_sites = list(Site.objects.all())
+    if posted(request):
+        form = NewPatientForm(request.POST, sites=sites)
+        initial = InitialImplantationForm(request.POST, sites=all_sites)
+        if form.is_valid() and initial.is_valid():
+            patient, _stale = attempt(
+                lambda: services.create_patient(user, form.row(), initial.row()),
+                {"patients": form, "implantations": initial}, form)
+            if patient is not None:
+                messages.success(request, gettext("The patient was registered."))
+                return _to_patient(patient)
+    else:
+        only_site = {"site": sites[0].code} if len(sites) == 1 else {}
+        form = NewPatientForm(initial=only_site, sites=sites)
+        initial = InitialImplantationForm(initial=only_site, sites=all_sites)
+    return render(request, "registry/patient_form.html", {
+        "form": form, "initial_form": initial, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = request.user
+    require(user, Action.EDIT_PATIENTS)
+    patient = patient_for(user, patient_id)
+    sites = list(sites_for(user))
+    alert = None
+    if posted(request):
+        form = PatientForm(request.POST, sites=sites)
+        if form.is_valid():
+            saved, alert = attempt(
+                lambda: services.update_patient(user, patient, form.row(),
+                                                form.version_value or 0),
+                {"patients": form}, form)
+            if saved is not None:
+                messages.success(request, gettext("The patient's record was saved."))
+                return _to_patient(saved)
+            if alert:
+                patient = patient_for(user, patient_id)
+                form = PatientForm(initial=initial_of(patient, PatientForm), sites=sites)
+    else:
+        form = PatientForm(initial=initial_of(patient, PatientForm), sites=sites)
+    return render(request, "registry/patient_form.html", {
+        "form": form, "patient": patient, "alert": alert})
+
+
+@require_http_methods(["GET", "POST"])
+def patient_delete(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = request.user
+    require(user, Action.EDIT_PATIENTS)
+    patient = patient_for(user, patient_id)
+    form = VersionForm(request.POST or None, initial={"version": patient.version})
+    alert = None
+    if posted(request) and form.is_valid():
+        done, alert = attempt(
+            lambda: services.delete_patient(user, patient, form.cleaned_data["version"]) or True,
+            {}, form)
+        if done:
+            messages.success(request, gettext("The patient %(id)s and their whole record were "
+                                              "deleted.") % {"id": patient.patient_id})
+            return redirect("registry:patient_list")
+        if alert:
+            patient = patient_for(user, patient_id)
+            form = VersionForm(initial={"version": patient.version})
+    return render(request, "registry/confirm_delete.html", {
+        "form": form, "patient": patient, "alert": alert,
+        "title": gettext("Delete the patient %(id)s?") % {"id": patient.patient_id},
+        "explanation": gettext("The patient's whole record is deleted: identity, surgeries, "
+                               "refills, complications and assessments. The audit trail keeps "
+                               "a copy of every deleted row."),
+        "cancel_url": _patient_url(patient),
+    })
+
+
+# --- identity -------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def identity_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = request.user
+    require(user, Action.EDIT_PATIENTS)
+    require(user, Action.VIEW_IDENTITY)
+    patient = patient_for(user, patient_id)
+    identity = identity_for(user, patient)
+    alert = None
+    if posted(request):
+        form = IdentityForm(request.POST)
+        if form.is_valid():
+            saved, alert = attempt(
+                lambda: services.save_identity(user, patient, form.row(),
+                                               form.cleaned_data["version"]),
+                {"identity": form}, form)
+            if saved is not None:
+                messages.success(request, gettext("The identity was saved."))
+                return _to_patient(patient)
+            if alert:
+                identity = identity_for(user, patient)
+                form = _identity_form(identity)
+    else:
+        form = _identity_form(identity)
+    if identity is not None and not form.is_bound:
+        accessed.send(sender=PatientIdentity, instance=identity)
+    return render(request, "registry/identity_form.html", {
+        "form": form, "patient": patient, "identity": identity, "alert": alert})
+
+
+def _identity_form(identity: PatientIdentity | None) -> IdentityForm:
+    if identity is None:
+        return IdentityForm()
+    return IdentityForm(initial={"version": identity.version,
+                                 "personal_code": identity.personal_code,
+                                 "first_name": identity.first_name,
+                                 "last_name": identity.last_name})
+
+
+@require_http_methods(["GET", "POST"])
+def identity_delete(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user = request.user
+    require(user, Action.EDIT_PATIENTS)
+    require(user, Action.VIEW_IDENTITY)
+    patient = patient_for(user, patient_id)
+    identity = identity_for(user, patient)
+    if identity is None:
+        return _to_patient(patient)
+    form = VersionForm(request.POST or None, initial={"version": identity.version})
+    alert = None
+    if posted(request) and form.is_valid():
+        done, alert = attempt(
+            lambda: services.delete_identity(user, patient, form.cleaned_data["version"])
+            or True, {}, form)
+        if done:
+            messages.success(request, gettext("The identity was deleted."))
+            return _to_patient(patient)
+        if alert:
+            identity = identity_for(user, patient)
+            if identity is None:
+                return _to_patient(patient)
+            form = VersionForm(initial={"version": identity.version})
+    return render(request, "registry/confirm_delete.html", {
+        "form": form, "patient": patient, "alert": alert,
+        "title": gettext("Delete the identity of %(id)s?") % {"id": patient.patient_id},
+        "explanation": gettext("The name and personal code are deleted; the clinical record "
+                               "stays."),
+        "cancel_url": _patient_url(patient),
+    })

@@ -1,0 +1,180 @@
+"""The report page: the user's scope only, every file to download, a fresh report after
+every change, a friendly page when there is nothing to report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from itb.web.registry.models import Complication, Patient, Role
+from itb.web.registry.views import report as report_views
+from tests.web.conftest import World, make_patient, make_user
+
+pytestmark = pytest.mark.django_db
+
+ClientAs = Callable[[str], Client]
+REPORT = reverse("registry:report")
+
+
+def file_url(name: str) -> str:
+    return reverse("registry:report_file", args=[name])
+
+
+def report_json(client: Client) -> dict:  # type: ignore[type-arg]
+    return json.loads(client.get(file_url("report.json")).content)
+
+
+@pytest.mark.parametrize(("role", "n", "sites"), [
+    ("clinician_a", 1, {"TLN"}),
+    ("clinician_b", 1, {"TRT"}),
+    ("coordinator", 2, {"TLN", "TRT"}),
+    ("researcher", 2, {"TLN", "TRT"}),
+])
+def test_the_report_covers_the_users_scope(world: World, client_as: ClientAs, role: str, n: int,
+                                           sites: set[str]) -> None:
+    client = client_as(role)
+    response = client.get(REPORT)
+    assert response.status_code == 200
+    assert response.context["report"].n_patients == n
+    data = report_json(client)
+    assert data["n_patients"] == n
+    assert set(data["site_names"]) == sites
+    assert set(data["first_implantations_by_site"]) == sites
+
+
+def test_a_clinicians_report_never_includes_another_sites_patients(
+        world: World, client_as: ClientAs) -> None:
+    # Site B's patient has a complication; site A's report must not count it.
+    Complication.objects.create(patient=world.patient_b, complication_date=date(2019, 3, 3),
+                                type="infection")
+    data = report_json(client_as("clinician_a"))
+    assert data["complications"]["by_type"].keys() == {"catheter_kink"}
+    assert data["table1"]["overall"]["n"] == 1
+    assert data["table1"]["overall"]["sex"] == {"M": 1, "F": 0}
+    table2 = client_as("clinician_a").get(file_url("table2.csv")).content.decode()
+    assert "Infektsioon" not in table2 and "Kateetri niverdumine" in table2
+    page = client_as("clinician_a").get(REPORT).content.decode()
+    assert "Tartu" not in page and "TRT" not in page
+
+
+def test_the_page_shows_every_table_and_the_figure(world: World, client_as: ClientAs) -> None:
+    response = client_as("coordinator").get(REPORT)
+    page = response.content.decode()
+    tables = response.context["report"].tables
+    assert [t.key for t in tables] == ["flow", "table1", "figure2", "table2",
+                                       "complication_proportion", "complications_per_patient",
+                                       "assessments"]
+    for table in tables:
+        assert f'id="{table.key}"' in page and table.title in page
+        assert f'href="{file_url(table.key + ".csv")}"' in page
+    assert f'<img src="{file_url("figure2.svg")}"' in page
+    assert "Tabel 1. Uuritavate demograafilised ja kliinilised näitajad" in page
+    assert "Laste tserebraalparalüüs" in page
+    # Nothing inline reaches the page: the Content-Security-Policy allows none.
+    assert "<style" not in page and "style=" not in page and "<script" not in page
+
+
+def test_the_report_in_english(world: World, client_as: ClientAs) -> None:
+    profile = world.users["researcher"].profile  # type: ignore[union-attr]
+    profile.language = "en"
+    profile.save()
+    client = client_as("researcher")
+    page = client.get(REPORT).content.decode()
+    assert "Table 1. Demographic and clinical characteristics of the patients" in page
+    assert "Cerebral palsy" in page and "Laste tserebraalparalüüs" not in page
+    assert "Cerebral palsy" in client.get(file_url("table1.csv")).content.decode()
+
+
+@pytest.mark.parametrize(("name", "content_type", "disposition"), [
+    ("report.html", "text/html; charset=utf-8", "attachment"),
+    ("report.json", "application/json", "attachment"),
+    ("report.md", "text/markdown; charset=utf-8", "attachment"),
+    ("figure2.png", "image/png", "inline"),
+    ("figure2.svg", "image/svg+xml", "inline"),
+    ("flow.csv", "text/csv; charset=utf-8", "attachment"),
+    ("table1.csv", "text/csv; charset=utf-8", "attachment"),
+    ("figure2.csv", "text/csv; charset=utf-8", "attachment"),
+    ("table2.csv", "text/csv; charset=utf-8", "attachment"),
+    ("complication_proportion.csv", "text/csv; charset=utf-8", "attachment"),
+    ("complications_per_patient.csv", "text/csv; charset=utf-8", "attachment"),
+    ("assessments.csv", "text/csv; charset=utf-8", "attachment"),
+])
+def test_every_report_file_downloads(world: World, client_as: ClientAs, name: str,
+                                     content_type: str, disposition: str) -> None:
+    response = client_as("coordinator").get(file_url(name))
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith(f"{disposition}; filename=\"itb-")
+    assert response["Content-Disposition"].endswith(f'-{name}"')
+    assert response.content
+
+
+def test_the_csv_tables_read_back(world: World, client_as: ClientAs) -> None:
+    text = client_as("coordinator").get(file_url("flow.csv")).content.decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Näitaja", "Patsiente, n"]
+    assert rows[1] == ["ITB-pump paigaldatud", "2"]
+
+
+def test_an_unknown_report_file_is_not_found(world: World, client_as: ClientAs) -> None:
+    client = client_as("coordinator")
+    assert client.get(file_url("secrets.txt")).status_code == 404
+    assert client.get(file_url("..%2Fsettings.py")).status_code == 404
+
+
+def test_the_report_is_recomputed_when_data_change(world: World, client_as: ClientAs) -> None:
+    client = client_as("coordinator")
+    assert report_json(client)["n_patients"] == 2
+    make_patient("P-A2", world.site_a)
+    assert report_json(client)["n_patients"] == 3
+    assert client.get(REPORT).context["report"].n_patients == 3
+    # A change of one value (no row added) is seen as well.
+    Patient.objects.get(patient_id="P-A2").delete()
+    patient = Patient.objects.get(patient_id="P-B1")
+    patient.sex = "M"
+    patient.save()
+    assert report_json(client)["table1"]["overall"]["sex"] == {"M": 2, "F": 0}
+
+
+def test_the_report_is_computed_once_per_scope_and_language(
+        world: World, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch) -> None:
+    computed: list[str] = []
+    real = report_views.registry_for
+
+    def counting(user: object, cutoff: date) -> object:
+        computed.append(str(user))
+        return real(user, cutoff)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report_views, "registry_for", counting)
+    coordinator = client_as("coordinator")
+    coordinator.get(REPORT)
+    coordinator.get(file_url("figure2.svg"))
+    coordinator.get(REPORT)
+    assert computed == ["coordinator"]
+    client_as("researcher").get(REPORT)  # the same scope (every site): the same report
+    assert computed == ["coordinator"]
+    client_as("clinician_a").get(REPORT)  # another scope
+    assert computed == ["coordinator", "clinician_a"]
+    profile = world.users["coordinator"].profile  # type: ignore[union-attr]
+    profile.language = "en"
+    profile.save()
+    coordinator.get(REPORT)  # another language
+    assert computed == ["coordinator", "clinician_a", "coordinator"]
+
+
+def test_an_empty_scope_shows_a_friendly_page(world: World) -> None:
+    lonely = make_user("lonely", Role.CLINICIAN, [])
+    client = Client()
+    client.force_login(lonely, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(REPORT)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Aruande jaoks pole veel patsiente" in page
+    assert client.get(file_url("report.json")).status_code == 404
