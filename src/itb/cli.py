@@ -150,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="worker processes (default: 2)")
     _add_database_options(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    quality = commands.add_parser(
+        "quality", help="data quality: per site, what the report lacks and what was warned of")
+    quality.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                         help="table (counts per site, then the records), csv or json")
+    _add_lang(quality)
+    _add_database_options(quality)
+    quality.set_defaults(handler=cmd_quality)
     return parser
 
 
@@ -392,6 +400,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not _first_administrator():
         return EXIT_INVALID
     return _serve(args.bind, args.workers)
+
+
+def _sqlite_missing(database_dir: Path | None) -> Path | None:
+    """The SQLite file the settings would open, when it does not exist.
+
+    Checked before Django starts: opening a missing SQLite file creates an empty one, and a
+    mistyped --data-dir would then report an empty registry as free of problems.
+    """
+    if os.environ.get("DATABASE_URL"):
+        return None
+    directory = database_dir or Path(os.environ.get("ITB_DATA_DIR", "itb-data"))
+    path = directory.resolve() / SQLITE_FILES[0]
+    return None if path.exists() else path
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    """The data-quality report of the whole registry (the coordinator's page, as text)."""
+    missing = _sqlite_missing(args.database_dir)
+    if missing is not None:
+        print(f"itb: no registry database: {missing}", file=sys.stderr)
+        return EXIT_OS_ERROR
+    from itb.web.bootstrap import setup
+
+    setup(args.database_dir)  # no migration: a report must not change the database
+    from itb.web.registry.quality import quality_report, render_quality
+
+    sys.stdout.write(render_quality(quality_report(None), args.format, args.lang))
+    return EXIT_OK
 
 
 def _serve(bind: str, workers: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -19,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from itb.cli import main
 from itb.web.registry.models import (
     Assessment,
     Implantation,
@@ -33,7 +33,6 @@ from itb.web.registry.quality import (
     MISSING,
     WARNING,
     QualityReport,
-    cmd_quality,
     quality_report,
     render_quality,
 )
@@ -264,7 +263,7 @@ def test_command_prints_the_report(registry: dict[str, Any], tmp_path: Path,
     # set-up is then a no-op apart from the data directory it is given.
     monkeypatch.setenv("ITB_DATA_DIR", str(tmp_path))
     (tmp_path / "registry.sqlite3").touch()
-    status = cmd_quality(argparse.Namespace(data_dir=tmp_path, format="json", lang="en"))
+    status = main(["quality", "--data-dir", str(tmp_path), "--format", "json", "--lang", "en"])
     assert status == 0
     document = json.loads(capsys.readouterr().out)
     assert {c["check"] for c in document["checks"]} == set(CHECK_CODES)
@@ -276,7 +275,7 @@ def test_command_refuses_a_directory_without_a_database(tmp_path: Path,
                                                         ) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     missing = tmp_path / "typo"
-    status = cmd_quality(argparse.Namespace(data_dir=missing, format="table", lang="en"))
+    status = main(["quality", "--data-dir", str(missing), "--lang", "en"])
     assert status == 1
     assert "no registry database" in capsys.readouterr().err
     assert not missing.exists()  # nothing created where the user mistyped

@@ -5,24 +5,19 @@ Every check is one filtered queryset of the records it flags. The counts per sit
 GROUP BY query per check and the listed items one sliced query, so the report stays fast
 with 100,000 patients: nothing loops over patients in Python.
 
-The module is importable before Django is set up (the ``itb quality`` command imports
-``cmd_quality`` first and starts Django inside it), so the models are imported in the
-functions that use them.
+The models are imported in the functions that use them, so that the module can be imported
+before Django is set up.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
-import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
@@ -454,44 +449,3 @@ def render_quality(report: QualityReport, fmt: str, lang: str) -> str:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     with translation.override(lang):
         return renderers[fmt](report)
-
-
-def _sqlite_missing(data_dir: Path | None) -> Path | None:
-    """The SQLite file the settings would open, when it does not exist.
-
-    Checked before Django starts: opening a missing SQLite file creates an empty one, and a
-    mistyped --data-dir would then report an empty registry as free of problems.
-    """
-    if os.environ.get("DATABASE_URL"):
-        return None
-    directory = data_dir or Path(os.environ.get("ITB_DATA_DIR", "itb-data"))
-    path = directory.resolve() / "registry.sqlite3"  # the name used in itb.web.settings
-    return None if path.exists() else path
-
-
-def cmd_quality(args: argparse.Namespace) -> int:
-    """``itb quality [--data-dir DIR] [--format table|csv|json] [--lang et|en]``.
-
-    Exit codes as the other commands: 0 the report was printed, 1 no usable database.
-    """
-    from django.db import DatabaseError
-
-    from itb.web import bootstrap
-
-    # The database commands name the option's destination ``database_dir`` (``data_dir`` is
-    # a registry directory of CSV files there); either is accepted.
-    data_dir: Path | None = getattr(args, "database_dir", None) or getattr(args, "data_dir", None)
-    missing = _sqlite_missing(data_dir)
-    if missing is not None:
-        print(f"itb: no registry database: {missing}", file=sys.stderr)
-        return 1
-    bootstrap.setup(data_dir)
-    try:
-        report = quality_report(None)
-    except DatabaseError as error:
-        print(f"itb: the registry database cannot be read ({error}); "
-              "has `itb serve` or `itb import` set it up?", file=sys.stderr)
-        return 1
-    sys.stdout.write(render_quality(report, getattr(args, "format", "table") or "table",
-                                    getattr(args, "lang", "et") or "et"))
-    return 0
