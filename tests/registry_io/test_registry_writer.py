@@ -27,6 +27,8 @@ def tables_of(registry: Registry) -> dict[str, list[Row]]:
         name: list(getattr(registry, name).select(SPECS[name].column_names).iter_rows())
         for name in REQUIRED_TABLES if name != "sites"}
     tables["sites"] = list(registry.site_names.items())
+    if registry.source is not None and (registry.source / "screening_trials.csv").is_file():
+        tables["screening_trials"] = list(registry.screening_trials.iter_rows())
     if registry.identity is not None:
         tables["identity"] = list(registry.identity.iter_rows())
     return tables

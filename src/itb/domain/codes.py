@@ -168,6 +168,13 @@ INSTRUMENT = _codes(
      "Gross Motor Function Classification System (GMFCS)"),
 )
 
+# Where the spasticity arises: it sets the usual largest titration step (domain/followup.py).
+SPASTICITY_ORIGIN = _codes(
+    "spasticity_origin",
+    ("cerebral", "Tserebraalne (peaajust lähtuv)", "Cerebral"),
+    ("spinal", "Spinaalne (seljaajust lähtuv)", "Spinal"),
+)
+
 PHASE = _codes(
     "phase",
     ("screening", "Skriiningfaas", "Screening"),
@@ -177,7 +184,7 @@ PHASE = _codes(
 ALL_CODE_LISTS: tuple[CodeList, ...] = (
     SEX, FUNCTIONAL_LEVEL, YES_NO, DIAGNOSIS, SYNDROME, THERAPY_END_REASON, IMPLANTATION_KIND,
     PUMP_MODEL, CATHETER_TYPE, CATHETER_TIP_LEVEL, COMPLICATION_GROUP, COMPLICATION_TYPE,
-    INSTRUMENT, PHASE,
+    INSTRUMENT, PHASE, SPASTICITY_ORIGIN,
 )
 
 

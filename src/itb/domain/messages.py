@@ -59,6 +59,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pump_field_on_revision": (
         "revisioonil uut pumpa ei paigaldata: jäta {column} tühjaks",
         "a revision places no new pump: leave {column} empty"),
+    "screening_dose_unknown": (
+        "proovidoos {value} µg ei ole lubatud; lubatud: {allowed} µg",
+        "{value} µg is not a trial dose; allowed: {allowed} µg"),
+    "trial_before_birth": ("proovidoosi kuupäev {value} on enne sünnikuupäeva {birth}",
+                           "the trial date {value} is before the birth date {birth}"),
+    "trial_after_implant": (
+        "proovidoos {value} on pärast esimest implantatsiooni ({first}); skriining eelneb "
+        "implantatsioonile",
+        "the trial {value} is after the first implantation ({first}); screening precedes "
+        "the implantation"),
     "value_out_of_scale": ("„{value}“ ei sobi skaalale {instrument} (lubatud: {allowed})",
                            "'{value}' is not on the {instrument} scale (allowed: {allowed})"),
     "cutoff_malformed": ("andmete lõppkuupäev „{value}“ ei ole kuupäev kujul AAAA-KK-PP",

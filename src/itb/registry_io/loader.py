@@ -12,7 +12,7 @@ import polars as pl
 from itb.domain.dates import parse_iso_date
 from itb.registry_io.problems import Problem
 from itb.registry_io.reader import RawTable, read_table
-from itb.registry_io.schema import ALL_FILES, SITES
+from itb.registry_io.schema import ALL_FILES, SCREENING_TRIALS, SITES, FileSpec, Kind
 from itb.registry_io.validate import ROW, validate_tables
 
 DATASET_FILE = "dataset.toml"
@@ -27,6 +27,19 @@ class RegistryInvalid(Exception):
 
     def render(self, lang: str = "en") -> str:
         return "\n".join(problem.render(lang) for problem in self.problems)
+
+
+_POLARS_TYPE = {Kind.DATE: pl.Date, Kind.NUMBER: pl.Float64}
+
+
+def empty_table(spec: FileSpec) -> pl.DataFrame:
+    """A table of ``spec`` with no rows, typed as a loaded one (for an optional file)."""
+    return pl.DataFrame(schema={c.name: _POLARS_TYPE.get(c.kind, pl.String)
+                                for c in spec.columns})
+
+
+def _no_screening_trials() -> pl.DataFrame:
+    return empty_table(SCREENING_TRIALS)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,8 @@ class Registry:
     title: str | None = None
     source: Path | None = None
     identity: pl.DataFrame | None = None
+    # Bolus trials (screening_trials.csv, optional): no rows when the file is absent.
+    screening_trials: pl.DataFrame = field(default_factory=_no_screening_trials)
 
 
 @dataclass(frozen=True)
@@ -125,4 +140,5 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
         title=info.title,
         source=directory,
         identity=tables.get("identity"),
+        screening_trials=tables.get("screening_trials", _no_screening_trials()),
     )

@@ -56,18 +56,24 @@ def read_table(directory: Path, spec: FileSpec) -> tuple[RawTable | None, list[P
         return None, problems
 
     wanted = list(spec.column_names)
-    number_columns = {c.name: pl.Float64 for c in spec.columns if c.kind is Kind.NUMBER}
+    present = [column for column in wanted if column in header]
+    number_columns = {c.name: pl.Float64 for c in spec.columns
+                      if c.kind is Kind.NUMBER and c.name in header}
     frame: pl.DataFrame | None = None
     for overrides in (number_columns, {}):
         try:
             frame = pl.read_csv(path, infer_schema=False, schema_overrides=overrides,
-                                columns=wanted, encoding="utf8", raise_if_empty=False)
+                                columns=present, encoding="utf8", raise_if_empty=False)
             break
         except pl.exceptions.PolarsError:
             continue  # A number that is not one: read as text and let validation name it.
     if frame is None:
         return None, _structural_problems(path, name, len(header))
 
+    # An optional column left out of the header: all its values are empty.
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.Float64 if c.kind is Kind.NUMBER else pl.String).alias(c.name)
+        for c in spec.columns if c.name not in header)
     # Excel writes "" for an empty cell; the format says an empty cell means unknown.
     text_columns = [n for n, dtype in frame.schema.items() if dtype == pl.String]
     frame = frame.with_columns(
@@ -92,8 +98,9 @@ def _read_header(name: str, head: bytes, spec: FileSpec) -> tuple[list[str], lis
         byte = f"0x{first_line[error.start]:02x}"
         return [], [Problem(name, 1, None, "file_not_utf8", {"byte": byte})]
     header = next(csv.reader([text]), [])
-    problems = [Problem(name, 1, column, "column_missing")
-                for column in spec.column_names if column not in header]
+    problems = [Problem(name, 1, column.name, "column_missing")
+                for column in spec.columns
+                if column.name not in header and not column.optional_column]
     problems += [Problem(name, 1, column, "column_duplicate")
                  for column in sorted({c for c in header if header.count(c) > 1})]
     return header, problems

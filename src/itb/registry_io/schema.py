@@ -28,6 +28,9 @@ class Column:
     maximum: float | None = None
     # Text longer than this cannot be stored (the database column's width).
     max_length: int | None = None
+    # A column added to the format later: a file may leave it out of its header (every
+    # value is then empty), so that files written before it stay valid.
+    optional_column: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ PATIENTS = FileSpec("patients", (
     Column("contractures_before", Kind.CODE, codes=codes.YES_NO),
     Column("therapy_end_date", Kind.DATE),
     Column("therapy_end_reason", Kind.CODE, codes=codes.THERAPY_END_REASON),
+    Column("spasticity_origin", Kind.CODE, codes=codes.SPASTICITY_ORIGIN, optional_column=True),
 ))
 
 IMPLANTATIONS = FileSpec("implantations", (
@@ -100,7 +104,18 @@ REFILLS = FileSpec("refills", (
     Column("volume_ml", Kind.NUMBER, minimum=0, maximum=100),
     Column("concentration_mcg_ml", Kind.NUMBER, minimum=0, maximum=10000),
     Column("daily_dose_mcg", Kind.NUMBER, minimum=0, maximum=5000),
+    # Withdrawn from the reservoir before it was refilled (volume_ml is what is in it after).
+    Column("residual_ml", Kind.NUMBER, minimum=0, maximum=100, optional_column=True),
 ))
+
+# Intrathecal bolus trials before the implantation (itb.domain.followup.classify_screening).
+SCREENING_TRIALS = FileSpec("screening_trials", (
+    _id(),
+    Column("trial_date", Kind.DATE, required=True),
+    Column("dose_mcg", Kind.NUMBER, required=True, minimum=25, maximum=100),
+    Column("response", Kind.CODE, required=True, codes=codes.YES_NO),
+    Column("side_effects", Kind.TEXT, max_length=500),
+), required_file=False)
 
 SITES = FileSpec("sites", (
     Column("code", Kind.SITE, required=True),
@@ -118,7 +133,7 @@ IDENTITY = FileSpec("identity", (
 ), required_file=False)
 
 CLINICAL_FILES: tuple[FileSpec, ...] = (PATIENTS, IMPLANTATIONS, COMPLICATIONS, ASSESSMENTS,
-                                        REFILLS)
+                                        REFILLS, SCREENING_TRIALS)
 ALL_FILES: tuple[FileSpec, ...] = (SITES, *CLINICAL_FILES, IDENTITY)
 
 # The date column of each clinical table, i.e. when the recorded event happened.
@@ -127,4 +142,5 @@ EVENT_DATE = {
     "complications": "complication_date",
     "assessments": "assessment_date",
     "refills": "refill_date",
+    "screening_trials": "trial_date",
 }

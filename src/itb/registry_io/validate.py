@@ -6,7 +6,9 @@ values on their instrument's scale, unique patients, rows that belong to a known
 exactly one initial implantation which is the earliest, no implantation before birth, no
 complication or refill or follow-up assessment before the first implantation, no event after
 therapy end, therapy end date and reason set together, no pump fields on a revision; texts
-no longer than their column. identity.csv has its own rules (itb.registry_io.identity).
+no longer than their column; screening (bolus) trials at a trial dose (25, 50, 75, 100 µg),
+after birth and not after the first implantation. identity.csv has its own rules
+(itb.registry_io.identity).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from itb.domain.dates import EARLIEST_PLAUSIBLE_DATE
+from itb.domain.followup import SCREENING_DOSES_MCG
 from itb.domain.scales import SCALES
 from itb.registry_io.identity import identity_problems
 from itb.registry_io.problems import Problem
@@ -60,6 +63,8 @@ def validate_tables(tables: dict[str, RawTable], cutoff: date,
              for name, table in tables.items()}
     if "patients" in typed:
         _check_cross_file(tables, typed, collector)
+    if "screening_trials" in typed:
+        _check_screening_doses(tables["screening_trials"], typed["screening_trials"], collector)
     if "identity" in typed:
         collector.problems += identity_problems(tables["identity"], typed["identity"],
                                                 typed.get("patients"), ROW)
@@ -216,6 +221,15 @@ def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFr
         ROW, pl.col("therapy_end_date").alias("value"), pl.col("initial").alias("first")),
         "therapy_end_date", "before_first_implant")
 
+    if "screening_trials" in typed:
+        trials_raw = tables["screening_trials"]
+        trials = typed["screening_trials"].join(people, on="patient_id", how="inner")
+        out.rows(trials_raw, trials.filter(pl.col("trial_date") < pl.col("birth")).select(
+            ROW, "trial_date", "birth"), "trial_date", "trial_before_birth", value="trial_date")
+        # The bolus trial decides whether a pump is implanted: it comes first.
+        out.rows(trials_raw, trials.filter(pl.col("trial_date") > pl.col("initial")).select(
+            ROW, "trial_date", pl.col("initial").alias("first")), "trial_date",
+            "trial_after_implant", value="trial_date")
     _check_event_times(implants_raw, timed, "implant_date", out, before_first=False)
     for table_name in ("complications", "refills", "assessments"):
         if table_name in typed:
@@ -256,3 +270,11 @@ def _check_assessment_values(raw: RawTable, assessments: pl.DataFrame, out: _Col
             bad = rows.filter(off_scale)
         out.rows(raw, bad.select(ROW, "value"), "value", "value_out_of_scale", value="value",
                  instrument=instrument, allowed=scale.describe())
+
+
+def _check_screening_doses(raw: RawTable, trials: pl.DataFrame, out: _Collector) -> None:
+    """A bolus trial is given at one of the trial doses (a number in range may still not be)."""
+    dose = pl.col("dose_mcg")
+    bad = trials.filter(dose.is_not_null() & ~dose.is_in(list(SCREENING_DOSES_MCG)))
+    out.rows(raw, bad.select(ROW, "dose_mcg"), "dose_mcg", "screening_dose_unknown",
+             value="dose_mcg", allowed=", ".join(f"{d:g}" for d in SCREENING_DOSES_MCG))

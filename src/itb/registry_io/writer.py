@@ -26,14 +26,23 @@ from typing import Any
 
 from itb.registry_io.loader import DATASET_FILE
 from itb.registry_io.records import cell
-from itb.registry_io.schema import ALL_FILES, EVENT_DATE, IDENTITY, SITES, FileSpec
+from itb.registry_io.schema import (
+    ALL_FILES,
+    EVENT_DATE,
+    IDENTITY,
+    SCREENING_TRIALS,
+    SITES,
+    FileSpec,
+)
 
 # A row: its values in the order of its FileSpec's columns.
 Row = Sequence[Any]
 Progress = Callable[[int], None]
 
 SPECS: dict[str, FileSpec] = {spec.table: spec for spec in ALL_FILES}
-REQUIRED_TABLES = tuple(spec.table for spec in ALL_FILES if spec is not IDENTITY)
+# Written only when given: identity (asked for), and files added to the format later.
+OPTIONAL_TABLES = (IDENTITY.table, SCREENING_TRIALS.table)
+REQUIRED_TABLES = tuple(spec.table for spec in ALL_FILES if spec.table not in OPTIONAL_TABLES)
 # Everything this module writes: a directory holding only these may be replaced.
 REGISTRY_FILES = frozenset({spec.filename for spec in ALL_FILES} | {DATASET_FILE})
 _PROGRESS_EVERY = 50_000
@@ -54,8 +63,8 @@ def write_registry(target: Path, tables: Mapping[str, Iterable[Row]], dataset: s
     """Write the registry ``tables`` (by table name) and the ``dataset.toml`` text into
     ``target``; return the rows written per file name.
 
-    Every table but ``identity`` is required; ``identity.csv`` is written only when the
-    ``identity`` table is given. ``progress(n)`` is told of every ``n`` rows written.
+    Every table but ``identity`` and ``screening_trials`` is required; those two are
+    written only when given. ``progress(n)`` is told of every ``n`` rows written.
     """
     missing = [name for name in REQUIRED_TABLES if name not in tables]
     unknown = [name for name in tables if name not in SPECS]

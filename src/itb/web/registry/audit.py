@@ -33,7 +33,8 @@ def register_models() -> None:
     from itb.web.registry import models
 
     for model in (models.Patient, models.PatientIdentity, models.Implantation,
-                  models.Complication, models.Assessment, models.Refill):
+                  models.Complication, models.Assessment, models.Refill,
+                  models.ScreeningTrial):
         model.get_additional_data = _patient_id  # type: ignore[attr-defined]
         auditlog.register(model, exclude_fields=["created_at", "updated_at", "version"])
     auditlog.register(models.Site)

@@ -77,6 +77,8 @@ class Patient(Versioned):
     therapy_end_date = models.DateField(null=True, blank=True)
     therapy_end_reason = models.CharField(max_length=32, blank=True,
                                           choices=choices(codes.THERAPY_END_REASON))
+    spasticity_origin = models.CharField(max_length=8, blank=True,
+                                         choices=choices(codes.SPASTICITY_ORIGIN))
 
     class Meta:
         ordering = ["patient_id"]
@@ -166,9 +168,26 @@ class Refill(PatientEvent):
     concentration_mcg_ml = models.DecimalField(max_digits=8, decimal_places=2, null=True,
                                                blank=True)
     daily_dose_mcg = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    residual_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["patient", "refill_date", "id"]
+
+
+class ScreeningTrial(PatientEvent):
+    """An intrathecal bolus trial before the implantation (screening_trials.csv)."""
+
+    DATE_FIELD = "trial_date"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE,
+                                related_name="screening_trials")
+    trial_date = models.DateField()
+    dose_mcg = models.DecimalField(max_digits=6, decimal_places=2)
+    response = models.CharField(max_length=3, choices=choices(codes.YES_NO))
+    side_effects = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["patient", "trial_date", "id"]
 
 
 EVENT_MODELS: dict[str, type[PatientEvent]] = {
@@ -177,6 +196,10 @@ EVENT_MODELS: dict[str, type[PatientEvent]] = {
     "assessments": Assessment,
     "refills": Refill,
 }
+
+# Every per-patient table of a registry directory: the events above, which have forms, and
+# the bolus trials, which are imported and exported (screening_trials.csv).
+FILE_MODELS: dict[str, type[PatientEvent]] = {**EVENT_MODELS, "screening_trials": ScreeningTrial}
 
 
 class ImportRecord(models.Model):

@@ -19,6 +19,7 @@ from itb.registry_io.loader import Registry
 from itb.registry_io.schema import CLINICAL_FILES, Kind
 from itb.web.registry.models import (
     EVENT_MODELS,
+    FILE_MODELS,
     Patient,
     PatientEvent,
     PatientIdentity,
@@ -125,11 +126,12 @@ def registry_for(user: User, cutoff: date) -> Registry:
     """The user's scope of the registry as the analysis tables (what load_registry returns)."""
     patients = patients_for(user)
     tables = {"patients": _frame("patients", patients)}
-    for table in EVENT_MODELS:
-        tables[table] = _frame(table, events_for(user, table))
+    for table in FILE_MODELS:
+        tables[table] = _frame(table, FILE_MODELS[table].objects.filter(
+            patient__in=patients))
     return Registry(
         patients=tables["patients"], implantations=tables["implantations"],
         complications=tables["complications"], assessments=tables["assessments"],
-        refills=tables["refills"], cutoff=cutoff,
+        refills=tables["refills"], screening_trials=tables["screening_trials"], cutoff=cutoff,
         site_names=dict(sites_for(user).values_list("code", "name")),
     )

@@ -4,9 +4,9 @@ The directory is read and validated by ``load_registry``, the validation of ``it
 with any problem nothing is written. Then, in one transaction, sites are added or renamed and
 every patient of the files replaces that patient in the database: patients not in the files
 are left alone. Only what differs is written: a patient's fields are compared, and each of a
-patient's tables (surgeries, complications, assessments, refills, identity) is compared as a
-whole, in file order, and replaced only when it differs. Re-importing the same files therefore
-writes nothing: no new rows, the same primary keys, no audit entries.
+patient's tables (surgeries, complications, assessments, refills, bolus trials, identity) is
+compared as a whole, in file order, and replaced only when it differs. Re-importing the same
+files therefore writes nothing: no new rows, the same primary keys, no audit entries.
 
 Rows are written in bulk (10⁵ patients in well under two minutes), past django-auditlog's
 per-row signals; each import that changes anything leaves one ``ImportRecord`` instead, itself
@@ -34,7 +34,7 @@ from itb.registry_io.reader import read_table
 from itb.registry_io.records import SPECS
 from itb.registry_io.schema import EVENT_DATE, IDENTITY, PATIENTS, FileSpec, Kind
 from itb.web.registry.models import (
-    EVENT_MODELS,
+    FILE_MODELS,
     ImportRecord,
     Patient,
     PatientIdentity,
@@ -191,7 +191,7 @@ class _Importer:
     def run(self) -> None:
         self._sites()
         self._patients()
-        for table in EVENT_MODELS:
+        for table in FILE_MODELS:
             self._events(table)
         if self.registry.identity is not None:
             self._identities(self.registry.identity)
@@ -246,7 +246,7 @@ class _Importer:
 
     # a patient's rows of one table: kept when equal to the file's, else replaced
     def _events(self, table: str) -> None:
-        spec, model = SPECS[table], EVENT_MODELS[table]
+        spec, model = SPECS[table], FILE_MODELS[table]
         files = _ordered(spec, _canonical(spec, getattr(self.registry, table))
                          .with_row_index("_file_row"), "_file_row")
         replace = self._replaced(spec, model, files)
@@ -410,7 +410,7 @@ def _adapt(adapt: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:
 
 def total_rows(registry: Registry) -> int:
     """The rows of ``registry``'s files: the length of an import's progress bar."""
-    tables = [registry.patients, *(getattr(registry, t) for t in EVENT_MODELS)]
+    tables = [registry.patients, *(getattr(registry, t) for t in FILE_MODELS)]
     if registry.identity is not None:
         tables.append(registry.identity)
     return sum(frame.height for frame in tables)
