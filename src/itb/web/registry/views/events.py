@@ -7,6 +7,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -18,6 +19,7 @@ from itb.web.registry.models import Patient, Site
 from itb.web.registry.permissions import Action
 from itb.web.registry.selectors import event_for, patient_for, require
 from itb.web.registry.services import records as services
+from itb.web.registry.views import followup
 from itb.web.registry.views.common import attempt, posted
 
 TITLES = {
@@ -58,7 +60,8 @@ def event_create(request: HttpRequest, patient_id: str, table: str) -> HttpRespo
     form_class = EVENT_FORMS[table]
     if posted(request):
         form = form_class(request.POST, sites=_sites())
-        if form.is_valid():
+        # "Calculate" on the refill form shows the computed dates; only "Save" saves.
+        if form.is_valid() and not followup.calculating(request):
             event, _stale = attempt(
                 lambda: services.create_event(user, patient, table, form.row()),
                 {table: form}, form)
@@ -66,10 +69,13 @@ def event_create(request: HttpRequest, patient_id: str, table: str) -> HttpRespo
                 messages.success(request, str(SAVED[table]))
                 return _patient_page(patient)
     else:
-        form = form_class(initial={"site": patient.site.code}, sites=_sites())
+        initial = {"site": patient.site.code}
+        if table == "refills":
+            initial.update(followup.new_refill_initial(patient, timezone.localdate()))
+        form = form_class(initial=initial, sites=_sites())
     return render(request, "registry/event_form.html", {
         "form": form, "patient": patient, "table": table, "title": TITLES[table][0],
-        "scales": _scales()})
+        "scales": _scales(), **followup.refill_form_context(patient, table, form)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +88,7 @@ def event_edit(request: HttpRequest, patient_id: str, table: str, pk: int) -> Ht
     alert = None
     if posted(request):
         form = form_class(request.POST, sites=_sites())
-        if form.is_valid():
+        if form.is_valid() and not followup.calculating(request):
             saved, alert = attempt(
                 lambda: services.update_event(user, patient, table, pk, form.row(),
                                               form.version_value or 0),
@@ -98,7 +104,8 @@ def event_edit(request: HttpRequest, patient_id: str, table: str, pk: int) -> Ht
         form = form_class(initial=initial_of(event, form_class), sites=_sites())
     return render(request, "registry/event_form.html", {
         "form": form, "patient": patient, "table": table, "event": event, "alert": alert,
-        "title": TITLES[table][1], "scales": _scales()})
+        "title": TITLES[table][1], "scales": _scales(),
+        **followup.refill_form_context(patient, table, form, editing=pk)})
 
 
 @require_http_methods(["GET", "POST"])
