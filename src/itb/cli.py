@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write identity.csv (names and personal codes)")
     export.add_argument("--user", metavar="USERNAME",
                         help="only what this user may export (default: the whole registry)")
+    export.add_argument("--deidentified", action="store_true",
+                        help="a de-identified research extract instead (docs/"
+                             "research-exports.md); key: --key-file, else DATA_DIR/"
+                             "deidentify.key")
+    from itb.interop.commands import add_commands, add_deidentify_options
+
+    add_deidentify_options(export)
     _add_database_options(export)
     export.set_defaults(handler=cmd_export)
 
@@ -158,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(quality)
     _add_database_options(quality)
     quality.set_defaults(handler=cmd_quality)
+    add_commands(commands)  # redcap, fhir, deidentify, workbook (itb.interop.commands)
     return parser
 
 
@@ -324,6 +332,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if user is None:
             print(f"itb: no active user '{args.user}'", file=sys.stderr)
             return EXIT_INVALID
+    if args.deidentified:
+        return _export_deidentified(args, user)
     started = time.perf_counter()
     try:
         with _progress("export") as progress:
@@ -336,6 +346,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.with_identity:
         print("identity.csv names people: keep it apart and never mail it", file=sys.stderr)
     return EXIT_OK
+
+
+def _export_deidentified(args: argparse.Namespace, user: object) -> int:
+    from django.conf import settings
+    from django.core.exceptions import PermissionDenied
+
+    from itb.interop.commands import KEY_FILE, deidentify_registry
+    from itb.web.registry.services.exporting import export_for_research
+
+    if args.with_identity:
+        print("itb: --deidentified and --with-identity exclude each other", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        with export_for_research(user) as registry:  # type: ignore[arg-type]
+            key_file = args.key_file or Path(settings.DATA_DIR) / KEY_FILE
+            return deidentify_registry(registry, args, key_file, "the registry database")
+    except PermissionDenied:
+        print(f"itb: the user '{args.user}' may not export this", file=sys.stderr)
+        return EXIT_INVALID
 
 
 def _read_password(from_stdin: bool) -> str | None:

@@ -7,8 +7,10 @@ every registry directory, so that importing a directory and exporting it gives t
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 from django.db.models import Max, QuerySet
 
+from itb.registry_io.loader import Registry, load_registry
 from itb.registry_io.records import SPECS
 from itb.registry_io.schema import EVENT_DATE, IMPLANTATIONS, PATIENTS, FileSpec, Kind
 from itb.registry_io.writer import Row, dataset_toml, write_registry
@@ -134,3 +137,15 @@ def _latest_date(scope: Scope) -> date | None:
               for table, column in EVENT_DATE.items()]
     known = [d for d in dates if d is not None]
     return max(known) if known else None
+
+
+@contextmanager
+def export_for_research(user: User | None) -> Iterator[Registry]:
+    """The user's scope (all of it for ``user=None``) as a validated Registry without
+    identities, for a de-identified extract (itb.interop.research): exported into a temporary
+    directory that is removed afterwards."""
+    if user is not None:
+        selectors.require(user, Action.EXPORT_DEIDENTIFIED)
+    with tempfile.TemporaryDirectory(prefix="itb-research-") as directory:
+        export_registry(Path(directory) / "registry", user, with_identity=False)
+        yield load_registry(Path(directory) / "registry")
