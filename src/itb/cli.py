@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(report)
     report.add_argument("--out", type=Path, required=True, metavar="OUT_DIR",
                         help="directory to write report.html, report.md, report.json, … into")
+    report.add_argument("--suppress-below", type=_positive, metavar="K",
+                        help="for publication: mask counts 1…K-1 (and the cells that would "
+                             "reveal them); the figure and report.json are left out")
     report.set_defaults(handler=cmd_report)
 
     validate = commands.add_parser("validate", help="check a registry directory, list problems")
@@ -213,7 +216,8 @@ def _prefetch_report_libraries() -> None:
     threading.Thread(target=load, name="itb-prefetch", daemon=True).start()
 
 
-def _report(data_dir: Path, out: Path, cutoff: date | None, lang: str) -> int:
+def _report(data_dir: Path, out: Path, cutoff: date | None, lang: str,
+            suppress_below: int | None = None) -> int:
     _prefetch_report_libraries()
     registry = _load(data_dir, cutoff, lang)
     if registry is None:
@@ -221,13 +225,13 @@ def _report(data_dir: Path, out: Path, cutoff: date | None, lang: str) -> int:
     from itb.analysis import analyse
     from itb.reports.writer import write_report
 
-    write_report(analyse(registry), out, lang)
+    write_report(analyse(registry), out, lang, suppress_below)
     print(out / "report.html")
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    return _report(args.data_dir, args.out, args.cutoff, args.lang)
+    return _report(args.data_dir, args.out, args.cutoff, args.lang, args.suppress_below)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

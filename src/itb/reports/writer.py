@@ -40,7 +40,8 @@ def _md_cell(value: str) -> str:
     return value.replace("|", "\\|")
 
 
-def render_markdown(result: StudyResult, tables: list[DisplayTable], lang: str) -> str:
+def render_markdown(result: StudyResult, tables: list[DisplayTable], lang: str,
+                    figure: bool = True) -> str:
     lines = [f"# {text('report_title', lang)}", ""]
     if result.title:
         lines.append(f"{text('dataset', lang)}: {result.title}  ")
@@ -48,7 +49,7 @@ def render_markdown(result: StudyResult, tables: list[DisplayTable], lang: str) 
               f"{text('software', lang)}: itb {__version__}", ""]
     for table in tables:
         lines += [f"## {table.title}", ""]
-        if table.key == "figure2":
+        if table.key == "figure2" and figure:
             lines += [f"![{text('figure2_alt', lang)}](figure2.svg)", ""]
         lines.append("| " + " | ".join(_md_cell(h) for h in table.header) + " |")
         lines.append("|" + "|".join(["---"] + ["---:"] * (len(table.header) - 1)) + "|")
@@ -71,14 +72,25 @@ def render_html(result: StudyResult, tables: list[DisplayTable], svg: str, lang:
                               trim_blocks=True, lstrip_blocks=True)
     template = environment.get_template("report.html.j2")
     # The SVG is our own matplotlib output; drop its XML prologue to inline it.
-    inline_svg = svg[svg.index("<svg"):]
+    inline_svg = svg[svg.index("<svg"):] if svg else ""
     return template.render(result=result, tables=tables, svg=inline_svg, lang=lang,
                            t=lambda key, **p: text(key, lang, **p), version=__version__)
 
 
-def render_report(result: StudyResult, lang: str) -> dict[str, bytes]:
-    """Every output file of ``itb report``, by file name."""
+def render_report(result: StudyResult, lang: str,
+                  suppress_below: int | None = None) -> dict[str, bytes]:
+    """Every output file of ``itb report``, by file name.
+
+    With ``suppress_below`` K the tables' small counts are masked (itb.reports.suppression);
+    the figure and report.json, which would show them exactly, are left out."""
     tables = build_tables(result, lang)
+    if suppress_below is not None:
+        from itb.reports.suppression import suppress_tables
+
+        tables = suppress_tables(tables, suppress_below, lang)
+        published = {"report.md": render_markdown(result, tables, lang, figure=False).encode(),
+                     "report.html": render_html(result, tables, "", lang).encode()}
+        return published | {f"{t.key}.csv": render_csv(t).encode() for t in tables}
     png, svg = figure2(result, lang)
     files: dict[str, bytes] = {
         "report.json": render_json(result).encode(),
@@ -108,5 +120,6 @@ def write_files(files: dict[str, bytes], out_dir: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_report(result: StudyResult, out_dir: Path, lang: str = "et") -> list[Path]:
-    return write_files(render_report(result, lang), out_dir)
+def write_report(result: StudyResult, out_dir: Path, lang: str = "et",
+                 suppress_below: int | None = None) -> list[Path]:
+    return write_files(render_report(result, lang, suppress_below), out_dir)
