@@ -8,8 +8,11 @@ Kadastik-Eerme, Eesti Arst 2024) can be reproduced from it.  Where the article i
 the choices below are ours; see ``data/reference-cohort/README.md``.
 
 The constrained fields are written out as explicit tables (``PEOPLE``, ``THERAPY``,
-``LATER_SURGERIES``, ``COMPLICATIONS``, ``ASSESSMENTS``).  Only the refill schedule is
-derived by a small deterministic rule.  There is no randomness.
+``LATER_SURGERIES``, ``COMPLICATIONS``, ``ASSESSMENTS``, ``ORIGIN``).  Only the refill
+schedule and the bolus trials are derived by small deterministic rules.  There is no
+randomness.  Relative to the cut-off (the date the demo's follow-up board is computed for)
+the refills leave exactly one patient overdue (``OVERDUE_PATIENT``), one residual volume far
+from the expected one (``RESIDUAL_FAULT_PATIENT``) and a few patients due within 30 days.
 
 After writing, the script reads its own CSV files back and checks every published target
 with plain assertions (an independent computation), so a successful run proves them.
@@ -24,6 +27,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 CUTOFF = date(2024, 7, 31)
@@ -52,14 +56,18 @@ RNP = "replacement_not_possible"
 COLUMNS: dict[str, str] = {
     "patients.csv": (
         "patient_id,site,sex,birth_date,diagnosis,diagnosis_detail,syndrome,"
-        "functional_level,contractures_before,therapy_end_date,therapy_end_reason"
+        "functional_level,contractures_before,therapy_end_date,therapy_end_reason,"
+        "spasticity_origin"
     ),
     "implantations.csv": (
         "patient_id,implant_date,site,kind,pump_model,reservoir_ml,catheter_type,catheter_tip_level"
     ),
     "complications.csv": "patient_id,complication_date,type,detail",
     "assessments.csv": "patient_id,assessment_date,instrument,phase,body_site,value",
-    "refills.csv": "patient_id,refill_date,volume_ml,concentration_mcg_ml,daily_dose_mcg",
+    "refills.csv": (
+        "patient_id,refill_date,volume_ml,concentration_mcg_ml,daily_dose_mcg,residual_ml"
+    ),
+    "screening_trials.csv": "patient_id,trial_date,dose_mcg,response,side_effects",
     "sites.csv": "code,name",
 }
 
@@ -301,6 +309,39 @@ ASSESSMENTS: tuple[tuple[str, str, str, str, str], ...] = (
 SCREENING_BEFORE = timedelta(days=21)
 FOLLOW_UP_AFTER = timedelta(days=182)
 
+# Spasticity origin: brain diseases cerebral, spinal-cord ones spinal; by diagnosis, and by
+# the detail for injuries and `other` ("" = unknown: a neurodegenerative disease of both).
+ORIGIN_BY_DIAGNOSIS = {CP: "cerebral", NEUROINF: "cerebral", AIE: "cerebral", HSP: "spinal",
+                       MS: "spinal"}
+ORIGIN: dict[str, str] = {
+    "ITB003": "cerebral", "ITB004": "", "ITB005": "cerebral", "ITB011": "spinal",
+    "ITB015": "cerebral", "ITB018": "spinal", "ITB022": "spinal", "ITB025": "cerebral",
+    "ITB026": "cerebral", "ITB032": "cerebral", "ITB033": "spinal", "ITB035": "spinal",
+    "ITB038": "spinal", "ITB040": "cerebral", "ITB041": "cerebral", "ITB043": "cerebral",
+}
+
+# Refill arithmetic (docs/follow-up.md): the low-reservoir alarm of the SynchroMed II, the
+# drug-stability limit, the stricter (cerebral) titration cap, the residual tolerance.
+ALARM_ML = 2
+STABILITY_DAYS = 180
+TITRATION_CAP = 0.15
+RESIDUAL_TOLERANCE = (0.20, 2.0)  # of the delivered volume, or mL, whichever is larger
+# The demo's follow-up board at the cut-off: this patient missed the last refill (overdue),
+# and this one's latest residual is far above the expected one (a catheter problem?).
+# These three have not come yet for a refill due within 30 days of the cut-off.
+OVERDUE_PATIENT = "ITB021"
+RESIDUAL_FAULT_PATIENT = "ITB024"
+DUE_SOON_PATIENTS = ("ITB008", "ITB017", "ITB029")
+# The window (days from the cut-off) the due date of their last refill falls in.
+LAST_DUE = {OVERDUE_PATIENT: (-28, -7), **{pid: (3, 30) for pid in DUE_SOON_PATIENTS}}
+
+# Bolus trials: 25, 50, … µg on consecutive days, the last (the dose that worked) on the day
+# of the screening assessments, 3 weeks before the implantation; the doses that worked, in
+# patient order, cycle through this list.
+RESPONSE_DOSES = (50, 50, 25, 75, 50, 100, 50, 25, 75, 50, 50)
+SIDE_EFFECTS = {"ITB004": "nausea", "ITB012": "drowsiness", "ITB021": "headache",
+                "ITB030": "transient hypotonia of the legs", "ITB038": "nausea"}
+
 
 # ---------------------------------------------------------------------------------------------
 # Building
@@ -333,17 +374,28 @@ def therapy_stop(pid: str) -> date:
     return d(end) if end else CUTOFF + timedelta(days=1)
 
 
+def due_in_days(volume: float, conc: float, dose: float) -> int:
+    """Days from a refill to the next one due: to the low-reservoir alarm, at most the
+    drug-stability limit (whole days, rounded down)."""
+    return min(math.floor((volume - ALARM_ML) * conc / dose + 1e-9), STABILITY_DAYS)
+
+
 def refill_rows(all_surgeries: list[Surgery]) -> list[list[str]]:
     """Deterministic refill schedule.
 
-    Per pump: first refill 30 days after implantation, then every 60-180 days, from a
-    reservoir lasting volume * concentration / daily dose days (refilled at ~75 % use; at
-    most 13 weeks apart during the first year of titration).  The dose rises from 40 % to the
-    patient's plateau dose over the first year.  Refills stop before the next pump, before
-    an infection of the pump, and before therapy end / after the cut-off.
+    Per pump: first refill 30 days after implantation, then every 60-180 days, at ~75 % of
+    the time to the low-reservoir alarm (at most 13 weeks apart while titrating).  The dose
+    starts at half the patient's plateau dose and rises by at most 15 % a refill (the
+    stricter titration cap) until the plateau.  Refills stop before the next pump, before an
+    infection of the pump, and before therapy end / after the cut-off; the overdue
+    patient's stop at the last refill whose due date is 1–4 weeks before the cut-off, the
+    due-soon patients' at the last one due within 30 days after it.
+
+    The residual withdrawn is the expected one (previous volume - previous rate x days)
+    within 0.2 mL, except for the fault patient's latest refill; empty at the first refill
+    of a pump (filled at surgery).
     """
     plateau = {row[0]: row[5] for row in THERAPY}
-    initial = {row[0]: d(row[1]) for row in THERAPY}
     infections = {d(c[1]) for c in COMPLICATIONS if c[2] == "infection"}
     out: list[list[str]] = []
     by_patient: dict[str, list[Surgery]] = defaultdict(list)
@@ -357,14 +409,80 @@ def refill_rows(all_surgeries: list[Surgery]) -> list[list[str]]:
             volume = pump.reservoir_ml - 2
             conc = next((c for c in (500, 1000, 2000) if volume * c / plateau[pid] >= 100), 2000)
             day = pump.day + timedelta(days=30)
+            previous: tuple[date, int] | None = None  # day and dose of this pump's last refill
             while day < stop:
-                months = (day - initial[pid]).days / 30.4375
-                factor = min(1.0, 0.4 + 0.6 * months / 12)
-                dose = max(50, round(plateau[pid] * factor / 5) * 5)
-                interval = int(volume * conc / dose * 0.75)
-                interval = max(60, min(91 if months < 12 else 180, interval))
-                out.append([pid, day.isoformat(), str(volume), str(conc), str(dose)])
+                dose = dose_at(pid, previous[1] if previous else None, plateau[pid])
+                interval = int(due_in_days(volume, conc, dose) * 0.75)
+                interval = max(60, min(91 if dose < plateau[pid] else STABILITY_DAYS, interval))
+                residual = ""
+                if previous is not None:
+                    expected = max(volume - previous[1] / conc * (day - previous[0]).days, 0.0)
+                    residual = ml(max(expected + ((len(out) % 5) - 2) / 10, 0.0))
+                out.append([pid, day.isoformat(), str(volume), str(conc), str(dose), residual])
+                previous = (day, dose)
                 day += timedelta(days=interval)
+    out = [row for row in out if not _missed(row, out)]
+    return [_with_fault(row, out) for row in out]
+
+
+_doses: dict[str, int] = {}  # each patient's dose so far (titration carries over pumps)
+
+
+def dose_at(pid: str, previous: int | None, plateau: int) -> int:
+    """Half the plateau at first, then up by at most 15 % (in 5 µg steps) to the plateau."""
+    last = _doses.get(pid) if previous is None else previous
+    if last is None:
+        dose = max(50, round(plateau * 0.5 / 5) * 5)
+    else:
+        dose = min(plateau, max(last + 5, math.floor(last * (1 + TITRATION_CAP) / 5) * 5))
+    _doses[pid] = dose
+    return dose
+
+
+def _due(row: list[str]) -> date:
+    return d(row[1]) + timedelta(days=due_in_days(float(row[2]), float(row[3]), float(row[4])))
+
+
+def _missed(row: list[str], rows: list[list[str]]) -> bool:
+    """A refill of a LAST_DUE patient after the latest one whose due date falls in the
+    patient's window (the overdue patient did not come; the others are yet to come)."""
+    if row[0] not in LAST_DUE:
+        return False
+    first, last = (CUTOFF + timedelta(days=days) for days in LAST_DUE[row[0]])
+    own = [r for r in rows if r[0] == row[0]]
+    latest = next(r for r in reversed(own) if first <= _due(r) <= last)
+    return d(row[1]) > d(latest[1])
+
+
+def _with_fault(row: list[str], rows: list[list[str]]) -> list[str]:
+    """The fault patient's latest refill: far more left in the reservoir than expected."""
+    own = [r for r in rows if r[0] == RESIDUAL_FAULT_PATIENT]
+    if row is not own[-1]:
+        return row
+    previous = own[-2]
+    delivered = float(previous[4]) / float(previous[3]) * (d(row[1]) - d(previous[1])).days
+    expected = max(float(previous[2]) - delivered, 0.0)
+    return [*row[:5], ml(min(expected + max(4.0, 0.5 * delivered), float(previous[2])))]
+
+
+def ml(volume: float) -> str:
+    """A volume to 0.1 mL, written as ``itb export`` writes a number: 22, not 22.0."""
+    text = f"{volume:.1f}"
+    return text.removesuffix(".0")
+
+
+def screening_rows() -> list[list[str]]:
+    """Bolus trials up to the dose that worked, ending on the screening assessment day."""
+    out: list[list[str]] = []
+    for index, (pid, initial, *_rest) in enumerate(THERAPY):
+        worked = RESPONSE_DOSES[index % len(RESPONSE_DOSES)]
+        doses = list(range(25, worked + 1, 25))
+        last_day = d(initial) - SCREENING_BEFORE
+        for k, dose in enumerate(doses):
+            day = last_day - timedelta(days=len(doses) - 1 - k)
+            response = "yes" if dose == worked else "no"
+            side = SIDE_EFFECTS.get(pid, "") if dose == worked else ""
+            out.append([pid, day.isoformat(), str(dose), response, side])
     return out
 
 
@@ -398,7 +516,8 @@ def build(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     therapy = {row[0]: row for row in THERAPY}
     patients = [
-        [pid, site, sex, birth, dx, DETAILS.get(pid, ""), syn, level, contr, *therapy[pid][6:8]]
+        [pid, site, sex, birth, dx, DETAILS.get(pid, ""), syn, level, contr, *therapy[pid][6:8],
+         ORIGIN.get(pid, ORIGIN_BY_DIAGNOSIS.get(dx, ""))]
         for pid, site, sex, birth, dx, syn, level, contr in PEOPLE
     ]
     write_csv(out_dir, "patients.csv", sorted(patients))
@@ -413,6 +532,7 @@ def build(out_dir: Path) -> None:
     write_csv(out_dir, "assessments.csv", assessments)
     refills = sorted(refill_rows(all_surgeries), key=lambda r: (r[0], r[1]))
     write_csv(out_dir, "refills.csv", refills)
+    write_csv(out_dir, "screening_trials.csv", screening_rows())
     write_csv(out_dir, "sites.csv", [list(s) for s in SITES])
     (out_dir / "dataset.toml").write_text(
         "# SYNTHETIC data: no real person. Built by scripts/build_reference_cohort.py to\n"
@@ -551,6 +671,7 @@ def check(out_dir: Path) -> list[str]:
             assert 56 <= gap <= 183 and gap < lasts, f"{pid} refill gap {gap}"
         last_refill[pid] = r
     assert set(last_refill) == set(pat), "every patient has refills"
+    report += check_follow_up(out_dir, pat, by_pid, refs, initial, end)
 
     # --- F1-F4 -------------------------------------------------------------------------------
     assert len(pats) == 43
@@ -719,6 +840,67 @@ def check(out_dir: Path) -> list[str]:
         f"assessments {len(asses)}, refills {len(refs)}"
     )
     return report
+
+
+def check_follow_up(out_dir: Path, pat: dict[str, dict[str, str]],
+                    by_pid: dict[str, list[dict[str, str]]], refs: list[dict[str, str]],
+                    initial: dict[str, date], end: dict[str, date | None]) -> list[str]:
+    """Titration steps, residual volumes, bolus trials, and the follow-up board at the
+    cut-off (one overdue, one residual fault, the patients due within 30 days)."""
+    assert {p["spasticity_origin"] for p in pat.values()} <= {"cerebral", "spinal", ""}
+    own: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in refs:
+        own[r["patient_id"]].append(r)
+    faults, overdue, soon = [], [], []
+    for pid, rows in own.items():
+        pump_days = [d(x["implant_date"]) for x in by_pid[pid] if x["kind"] != "revision"]
+        for prev, cur in pairwise(rows):
+            step = abs(int(cur["daily_dose_mcg"]) / int(prev["daily_dose_mcg"]) - 1)
+            assert step <= TITRATION_CAP + 1e-9, f"{pid} {cur['refill_date']}: step {step:.2f}"
+        for k, cur in enumerate(rows):
+            day = d(cur["refill_date"])
+            prev = rows[k - 1] if k else None
+            new_pump = prev is None or any(d(prev["refill_date"]) < p <= day for p in pump_days)
+            if new_pump:
+                assert cur["residual_ml"] == "", f"{pid} {day}: residual after a new pump"
+                continue
+            assert prev is not None
+            delivered = (int(prev["daily_dose_mcg"]) / int(prev["concentration_mcg_ml"])
+                         * (day - d(prev["refill_date"])).days)
+            expected = max(int(prev["volume_ml"]) - delivered, 0.0)
+            tolerance = max(RESIDUAL_TOLERANCE[0] * delivered, RESIDUAL_TOLERANCE[1])
+            if abs(float(cur["residual_ml"]) - expected) > tolerance:
+                faults.append((pid, cur["refill_date"], k == len(rows) - 1))
+        if end[pid] is None:
+            last = rows[-1]
+            assert max(d(last["refill_date"]), *pump_days) >= CUTOFF - timedelta(days=180)
+            if max(pump_days) <= d(last["refill_date"]):
+                due = d(last["refill_date"]) + timedelta(days=due_in_days(
+                    int(last["volume_ml"]), int(last["concentration_mcg_ml"]),
+                    int(last["daily_dose_mcg"])))
+                if due < CUTOFF:
+                    overdue.append(pid)
+                elif due <= CUTOFF + timedelta(days=30):
+                    soon.append(pid)
+    assert [(f[0], f[2]) for f in faults] == [(RESIDUAL_FAULT_PATIENT, True)], faults
+    assert overdue == [OVERDUE_PATIENT], overdue
+    assert set(DUE_SOON_PATIENTS) <= set(soon) and len(soon) >= 3, soon
+
+    trials = read(out_dir, "screening_trials.csv")
+    by_patient: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for t in trials:
+        by_patient[t["patient_id"]].append(t)
+    assert set(by_patient) == set(pat), "every patient had a bolus trial"
+    for pid, rows in by_patient.items():
+        doses = [int(t["dose_mcg"]) for t in rows]
+        assert doses == list(range(25, 25 * len(rows) + 1, 25)) and doses[-1] <= 100
+        assert [t["response"] for t in rows] == ["no"] * (len(rows) - 1) + ["yes"]
+        assert d(rows[-1]["trial_date"]) == initial[pid] - SCREENING_BEFORE
+    return [
+        f"follow-up at the cut-off: overdue {overdue}, due within 30 days {sorted(soon)}, "
+        f"residual fault {faults[0][:2]}; titration steps <= {TITRATION_CAP:.0%}",
+        f"bolus trials {len(trials)} in {len(by_patient)} patients",
+    ]
 
 
 def main() -> None:

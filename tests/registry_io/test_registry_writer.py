@@ -57,9 +57,9 @@ def minimal_tables(**changes: list[Row]) -> dict[str, list[Row]]:
         "sites": [("TRT", "Tartu"), ("TLN", "Tallinn")],
         "patients": [
             ("P2", "TRT", "F", date(2011, 11, 2), "other", 'spastic, "severe"',
-             "generalised_dystonia", "low", "", None, ""),
+             "generalised_dystonia", "low", "", None, "", ""),
             ("P1", "TLN", "M", date(2008, 3, 14), "cerebral_palsy", "line\r\nbreak",
-             "spastic_tetraparesis", "high", "yes", None, None),
+             "spastic_tetraparesis", "high", "yes", None, None, "cerebral"),
         ],
         "implantations": [
             ("P2", date(2019, 1, 1), "TRT", "replacement", "synchromed_ii", Decimal("40.00"),
@@ -74,7 +74,8 @@ def minimal_tables(**changes: list[Row]) -> dict[str, list[Row]]:
             ("P1", date(2015, 3, 1), "mas", "screening", "left knee", "1+"),
             ("P1", date(2016, 4, 20), "gmfcs", "follow_up", None, "IV"),
         ],
-        "refills": [("P1", date(2015, 10, 20), 20.0, Decimal("500.00"), 150.25)],
+        "refills": [("P1", date(2015, 10, 20), 20.0, Decimal("500.00"), 150.25, None),
+                    ("P1", date(2015, 9, 1), 20.0, 500, 150, Decimal("3.50"))],
     }
     return {**tables, **changes}
 
@@ -83,7 +84,7 @@ def test_order_formatting_and_quoting(tmp_path: Path) -> None:
     out = tmp_path / "out"
     counts = write_registry(out, minimal_tables(), dataset_toml("Test", date(2024, 7, 31)))
     assert counts == {"sites.csv": 2, "patients.csv": 2, "implantations.csv": 3,
-                      "complications.csv": 0, "assessments.csv": 3, "refills.csv": 1}
+                      "complications.csv": 0, "assessments.csv": 3, "refills.csv": 2}
     assert sorted(p.name for p in out.iterdir()) == [
         "assessments.csv", "complications.csv", "dataset.toml", "implantations.csv",
         "patients.csv", "refills.csv", "sites.csv"]
@@ -92,8 +93,8 @@ def test_order_formatting_and_quoting(tmp_path: Path) -> None:
     assert read["sites.csv"] == "code,name\nTRT,Tartu\nTLN,Tallinn\n"
     assert read["patients.csv"].splitlines(keepends=True)[1:] == [
         'P1,TLN,M,2008-03-14,cerebral_palsy,"line\r\n',
-        'break",spastic_tetraparesis,high,yes,,\n',
-        'P2,TRT,F,2011-11-02,other,"spastic, ""severe""",generalised_dystonia,low,,,\n']
+        'break",spastic_tetraparesis,high,yes,,,cerebral\n',
+        'P2,TRT,F,2011-11-02,other,"spastic, ""severe""",generalised_dystonia,low,,,,\n']
     assert read["implantations.csv"].splitlines()[1:] == [
         "P1,2015-04-20,TLN,initial,synchromed_ii,20.5,,",
         "P2,2018-09-05,TRT,initial,prometra_ii,20,silicone,C5",
@@ -103,13 +104,26 @@ def test_order_formatting_and_quoting(tmp_path: Path) -> None:
         "P1,2016-04-20,mas,follow_up,left knee,1",
         "P1,2016-04-20,gmfcs,follow_up,,IV"]
     assert read["refills.csv"] == ("patient_id,refill_date,volume_ml,concentration_mcg_ml,"
-                                   "daily_dose_mcg\nP1,2015-10-20,20,500,150.25\n")
+                                   "daily_dose_mcg,residual_ml\nP1,2015-09-01,20,500,150,3.5\n"
+                                   "P1,2015-10-20,20,500,150.25,\n")
     assert read["complications.csv"] == "patient_id,complication_date,type,detail\n"
     assert read["dataset.toml"] == 'title = "Test"\ncutoff = 2024-07-31\n'
     # And what was written reads back as written.
     registry = load_registry(out)
     assert registry.patients.get_column("diagnosis_detail").to_list() == [
         "line\r\nbreak", 'spastic, "severe"']
+
+
+def test_screening_trials_only_when_given(tmp_path: Path) -> None:
+    trials = [("P1", date(2015, 3, 2), 50, "yes", None),
+              ("P1", date(2015, 3, 1), Decimal("25.00"), "no", "nausea, mild")]
+    counts = write_registry(tmp_path / "b", minimal_tables(screening_trials=trials), "")
+    assert counts["screening_trials.csv"] == 2
+    assert (tmp_path / "b" / "screening_trials.csv").read_text(encoding="utf-8") == (
+        "patient_id,trial_date,dose_mcg,response,side_effects\n"
+        'P1,2015-03-01,25,no,"nausea, mild"\nP1,2015-03-02,50,yes,\n')
+    registry = load_registry(tmp_path / "b", cutoff=date(2024, 7, 31))
+    assert registry.screening_trials.get_column("dose_mcg").to_list() == [25.0, 50.0]
 
 
 def test_dataset_toml_escapes_the_title() -> None:

@@ -87,7 +87,7 @@ def test_one_audit_entry_per_import_naming_who(world: World) -> None:
     record = result.record
     assert record is not None and record.user == coordinator
     assert record.summary["patients"]["created"] == 43
-    assert record.summary["refills"] == {"created": 651, "deleted": 0}
+    assert record.summary["refills"] == {"created": 690, "deleted": 0}
     assert len(record.patient_ids) == 43 and record.cutoff.isoformat() == "2024-07-31"
     assert record.dataset_toml == (REFERENCE_COHORT / "dataset.toml").read_text("utf-8")
 
@@ -110,8 +110,8 @@ def test_changed_patients_replaced_others_untouched(reference_copy: Path,
     import_registry(reference_copy)
     before = snapshot()
     refill_pks = dict(Refill.objects.values_list("pk", "patient__patient_id"))
-    _edit(reference_copy / "refills.csv", "ITB001,2013-04-11,18,2000,145",
-          "ITB001,2013-04-11,18.25,2000,145")
+    _edit(reference_copy / "refills.csv", "ITB001,2013-04-11,18,2000,135",
+          "ITB001,2013-04-11,18.25,2000,135")
     _edit(reference_copy / "complications.csv",
           "ITB010,2019-02-26,catheter_break,catheter fracture; catheter revised\n", "")
     _edit(reference_copy / "patients.csv", "ITB003,TLH,F,2008-04-21,other,brain developmental",
@@ -169,12 +169,12 @@ def test_cli_import_and_export(database_dir: Path, tmp_path: Path,
     # Without a terminal: no progress bar, one summary line.
     assert out.err == ""
     assert out.out.count("\n") == 1
-    assert "43 patients added, 0 changed, 0 unchanged; 809 rows written" in out.out
+    assert "43 patients added, 0 changed, 0 unchanged; 942 rows written" in out.out
     assert main(["import", str(REFERENCE_COHORT), "--data-dir", str(database_dir)]) == 0
     assert "nothing changed (43 patients)" in capsys.readouterr().out
     assert main(["export", str(tmp_path / "out"), "--data-dir", str(database_dir)]) == 0
     out = capsys.readouterr()
-    assert out.err == "" and out.out.count("\n") == 1 and "651 refills.csv" in out.out
+    assert out.err == "" and out.out.count("\n") == 1 and "690 refills.csv" in out.out
     assert registry_files(tmp_path / "out") == registry_files(REFERENCE_COHORT)
 
 

@@ -4,8 +4,10 @@ The distributions follow the Estonian ITB study (Eesti Arst, 2024) loosely: 60 %
 high functional level, 63 % men, the study's diagnoses and syndromes, ages at the first
 implantation skewed young, first implantations from 2005 growing over time, a new pump every
 6–7 years, occasional revisions, complications in about a fifth of the patients (early CSF
-leaks, later catheter problems), screening and follow-up assessments, and refills every 60–180
-days. Every row passes ``itb validate``.
+leaks, later catheter problems), screening and follow-up assessments, bolus trials before the
+implantation, and refills every 60–180 days with doses titrated within the usual step and
+residual volumes near the expected ones (a few far from it: a catheter or pump fault). Every
+row passes ``itb validate``.
 
 Generation is vectorised with numpy and written with polars, in chunks of patients so that
 memory stays bounded; each chunk has its own random stream derived from ``(seed, chunk)``, so
@@ -148,6 +150,19 @@ BODY_SITE = _Weights(None, {
     "hip adductors": 0.15, "right elbow": 0.075, "left elbow": 0.075,
 })
 INSTRUMENTS_WITH_BODY_SITE = ("mas", "tardieu", "goniometry")
+# Spasticity origin by diagnosis (index of codes.SPASTICITY_ORIGIN; -1 unknown): brain
+# diseases cerebral, spinal-cord ones spinal; an injury or "other" could be either.
+ORIGIN_BY_DIAGNOSIS = {"cerebral_palsy": 0, "autoimmune_encephalitis": 0, "neuroinfection": 0,
+                       "hereditary_spastic_paraplegia": 1, "multiple_sclerosis": 1}
+ORIGIN_UNKNOWN_P = 0.10
+TITRATION_START = 0.6  # of the final dose, at the first refill
+TITRATION_STEP = 1.08  # per refill: within the stricter (cerebral) 15 % cap
+TRIALS_RECORDED_P = 0.8
+TRIAL_RESPONSE = _Weights(None, {"25": 0.15, "50": 0.50, "75": 0.25, "100": 0.10})
+SIDE_EFFECTS = _Weights(None, {"": 0.85, "nausea": 0.05, "drowsiness": 0.05, "headache": 0.03,
+                               "transient hypotonia": 0.02})
+RESIDUAL_MISSING_P = 0.10
+RESIDUAL_FAULT_P = 0.005
 CONCENTRATIONS = np.array([500, 1000, 2000], dtype=np.int64)
 
 
@@ -204,6 +219,10 @@ def _chunk(rng: np.random.Generator, start: int, m: int, width: int) -> dict[str
     implantations = _implantations(rng, people, catheter_revisions)
     assessments = _assessments(rng, people)
     refills = _refills(rng, people, implantations["min_reservoir"])
+    # Drawn after everything else, so that the columns above stay as they were.
+    refills["residual_ml"] = _residuals(rng, refills)
+    origin = _origins(rng, people)
+    trials = _screening_trials(rng, people)
 
     patients = pl.DataFrame({
         "patient_id": ids,
@@ -218,12 +237,15 @@ def _chunk(rng: np.random.Generator, start: int, m: int, width: int) -> dict[str
         "therapy_end_date": _dates(people["end"], people["ended"]),
         "therapy_end_reason": _lookup(END_REASON.codes,
                                       np.where(people["ended"], people["reason"], -1)),
+        "spasticity_origin": _lookup(codes.SPASTICITY_ORIGIN.codes, origin),
     })
     frames = {"patients": patients}
     for table, columns in (("implantations", implantations), ("complications", complications),
-                           ("assessments", assessments), ("refills", refills)):
+                           ("assessments", assessments), ("refills", refills),
+                           ("screening_trials", trials)):
         patient = columns.pop("patient")
-        columns.pop("min_reservoir", None)
+        for internal in ("min_reservoir", "_day", "_volume", "_rate", "_j"):
+            columns.pop(internal, None)
         frames[table] = pl.DataFrame({"patient_id": ids.gather(patient), **columns})
     # The order `itb export` writes (patient, then date): an import/export round trip is exact.
     frames["assessments"] = frames["assessments"].sort("patient_id", "assessment_date",
@@ -479,17 +501,19 @@ def _refills(rng: np.random.Generator, people: dict[str, NDArray],
     """Refills from about 30 days after the first implantation until therapy end or cut-off.
 
     Each patient has a daily dose and a concentration; the refill interval is what the
-    smallest reservoir they had lasts at that dose, kept within 60–180 days.
+    smallest reservoir they had lasts at that dose, kept within 60–173 days.
     """
     m = people["first"].size
     first, follow_end = people["first"], people["follow_end"]
     reservoir = min_reservoir.astype(np.float64)
     dose = np.clip(rng.lognormal(np.log(220.0), 0.55, m), 50.0, 900.0)
-    lasts = 0.85 * reservoir[:, None] * CONCENTRATIONS[None, :] / dose[:, None]
+    # Filled to 85–100 %, refilled before the 2 mL alarm (with a margin) and, jitter
+    # included, within the 180-day stability limit: most refills are on time.
+    lasts = (0.85 * reservoir[:, None] - 2.5) * CONCENTRATIONS[None, :] / dose[:, None]
     concentration = np.argmax(lasts >= 70, axis=1)
     concentration = np.where(lasts[:, -1] < 70, CONCENTRATIONS.size - 1, concentration)
     concentration = np.minimum(concentration + (rng.random(m) < 0.1), CONCENTRATIONS.size - 1)
-    interval = np.clip(lasts[np.arange(m), concentration], 60.0, 180.0)
+    interval = np.clip(lasts[np.arange(m), concentration], 60.0, 173.0)
 
     start = first + rng.integers(26, 36, m)
     count = np.where(follow_end >= start, (follow_end - start) // interval + 1, 0)
@@ -503,9 +527,10 @@ def _refills(rng: np.random.Generator, people: dict[str, NDArray],
     patient, j, day = patient[keep], j[keep], day[keep]
     k = patient.size
 
-    titration = 0.5 + 0.5 * np.minimum(j / 3.0, 1.0)
-    daily = np.clip(np.rint(dose[patient] * titration * rng.uniform(0.92, 1.08, k)), 50, 900)
-    volume = np.round(reservoir[patient] * rng.uniform(0.6, 0.95, k), 1)
+    # Titrated up by at most 8 % a refill, with ±1.5 % adjustments: every step within the cap.
+    titration = np.minimum(TITRATION_START * TITRATION_STEP ** j, 1.0)
+    daily = np.clip(np.rint(dose[patient] * titration * rng.uniform(0.985, 1.015, k)), 50, 900)
+    volume = np.round(reservoir[patient] * rng.uniform(0.85, 1.0, k), 1)
     return {
         "patient": patient,
         "refill_date": _dates(day),
@@ -515,6 +540,65 @@ def _refills(rng: np.random.Generator, people: dict[str, NDArray],
         "concentration_mcg_ml": pl.Series(CONCENTRATIONS[concentration[patient]],
                                           dtype=pl.Int32),
         "daily_dose_mcg": pl.Series(daily.astype(np.int64), dtype=pl.Int32),
+        # For the residual volumes (_residuals); not columns of the file.
+        "_day": day, "_volume": volume, "_j": j,
+        "_rate": daily / CONCENTRATIONS[concentration[patient]],
+    }
+
+
+def _residuals(rng: np.random.Generator, refills: dict[str, object]) -> pl.Series:
+    """What was withdrawn at each refill: the expected residual (previous volume − previous
+    rate × days) give or take 5 % of the volume delivered; a few far off (a fault: the pump
+    delivered much less). None at a patient's first refill (filled at surgery) and sometimes
+    not recorded."""
+    day = np.asarray(refills["_day"], dtype=np.int64)
+    volume = np.asarray(refills["_volume"], dtype=np.float64)
+    rate = np.asarray(refills["_rate"], dtype=np.float64)
+    j = np.asarray(refills["_j"], dtype=np.int64)
+    k = day.size
+    previous = np.maximum(np.arange(k) - 1, 0)
+    delivered = rate[previous] * (day - day[previous])
+    expected = np.maximum(volume[previous] - delivered, 0.0)
+    noise = rng.normal(0.0, 0.05, k) * delivered
+    fault = rng.random(k) < RESIDUAL_FAULT_P
+    residual = np.where(fault, expected + np.maximum(3.0, 0.5 * delivered), expected + noise)
+    residual = np.round(np.clip(residual, 0.0, 100.0), 1)
+    recorded = (j > 0) & (rng.random(k) >= RESIDUAL_MISSING_P)
+    series = pl.Series(np.where(recorded, residual, np.nan), dtype=pl.Float64)
+    # As `itb export` writes a number (records.cell): 3, not 3.0; empty when not recorded.
+    return (pl.select(pl.when(series.is_nan()).then(None).otherwise(series)).to_series()
+            .cast(pl.String).str.replace(r"\.0$", ""))
+
+
+def _origins(rng: np.random.Generator, people: dict[str, NDArray]) -> Ints:
+    """Index into codes.SPASTICITY_ORIGIN by diagnosis (either, by chance, for injuries and
+    others), sometimes unknown (-1)."""
+    diagnosis = people["diagnosis"]
+    m = diagnosis.size
+    by_code = np.array([ORIGIN_BY_DIAGNOSIS.get(code, -1) for code in DIAGNOSIS.codes])
+    origin = np.where(by_code[diagnosis] >= 0, by_code[diagnosis], rng.integers(0, 2, m))
+    return np.where(rng.random(m) < ORIGIN_UNKNOWN_P, -1, origin).astype(np.int64)
+
+
+def _screening_trials(rng: np.random.Generator, people: dict[str, NDArray]
+                      ) -> dict[str, object]:
+    """Bolus trials of 25, 50, … µg on consecutive days up to the first dose that worked,
+    3–8 weeks before the first implantation (for most patients: some have none recorded).
+    Every patient here got a pump, so each responded by 100 µg."""
+    first, birth = people["first"], people["birth"]
+    m = first.size
+    recorded = rng.random(m) < TRIALS_RECORDED_P
+    responded_at = TRIAL_RESPONSE.draw(rng, m)  # 0: 25 µg … 3: 100 µg
+    offset = np.minimum(rng.integers(21, 57, m), first - birth - 5)
+    count = np.where(recorded, responded_at + 1, 0)
+    patient = np.repeat(np.arange(m), count)
+    j = np.arange(patient.size) - (np.cumsum(count) - count)[patient]
+    return {
+        "patient": patient,
+        "trial_date": _dates(first[patient] - offset[patient] + j),
+        "dose_mcg": pl.Series(25 * (j + 1), dtype=pl.Int32),
+        "response": _lookup(("no", "yes"), (j == responded_at[patient]).astype(np.int64)),
+        "side_effects": _lookup(SIDE_EFFECTS.codes, SIDE_EFFECTS.draw(rng, patient.size)),
     }
 
 
