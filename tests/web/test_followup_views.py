@@ -159,3 +159,202 @@ def test_editing_a_refill_previews_against_the_refill_before_it(world: World,
     # 20 − 0.1 mL/day × 91 days
     assert preview.expected_residual_ml == pytest.approx(10.9)
     assert Refill.objects.get(pk=second.pk).version == 1  # nothing saved
+
+
+# --- the board ------------------------------------------------------------------------------
+
+ON = date(2024, 6, 1)
+
+
+def refill(patient: Any, when: date, volume: float, concentration: float, dose: float,
+           residual: float | None = None) -> Refill:
+    return Refill.objects.create(
+        patient=patient, refill_date=when, volume_ml=Decimal(str(volume)),
+        concentration_mcg_ml=Decimal(str(concentration)), daily_dose_mcg=Decimal(str(dose)),
+        residual_ml=None if residual is None else Decimal(str(residual)))
+
+
+@pytest.fixture
+def clinic(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """Site A's patients on 2024-06-01 (the pages' "today"), each showing one thing.
+
+    P-A1 (the world's): last refill 2015-10-20, pump from 2015: years overdue, no refill for
+    over 180 days, pump past its 7-year service life.
+    P-A2: 20 mL, 400 µg/day at 2000 µg/mL on 2024-03-01: due at the alarm 2024-05-30, 2 days
+    overdue. P-A3: the same on 2024-04-20: due 2024-07-19, in 48 days.
+    P-A4: due 2024-08-13 (in 73 days), nothing else. P-A5: 4 mL withdrawn where 11 mL were
+    expected (tolerance 2 mL): a residual flag. P-A6: pump of 2017-09-01 in its replacement
+    window (2024-03-01 – 2024-09-01). P-A7: therapy ended, never listed.
+    """
+    from itb.web.registry.views import followup
+
+    monkeypatch.setattr(followup, "today", lambda: ON)
+    site = world.site_a
+    a2 = make_patient("P-A2", site, initial=date(2020, 1, 6))
+    refill(a2, date(2024, 3, 1), 20, 2000, 400)
+    a3 = make_patient("P-A3", site, initial=date(2020, 1, 6))
+    refill(a3, date(2024, 4, 20), 20, 2000, 400)
+    a4 = make_patient("P-A4", site, initial=date(2020, 1, 6))
+    refill(a4, date(2024, 5, 15), 20, 1000, 200)
+    a5 = make_patient("P-A5", site, initial=date(2020, 1, 6))
+    refill(a5, date(2024, 2, 1), 20, 1000, 100)
+    refill(a5, date(2024, 5, 1), 20, 1000, 100, residual=4)
+    a6 = make_patient("P-A6", site, initial=date(2017, 9, 1))
+    refill(a6, date(2024, 5, 20), 20, 1000, 100)
+    a7 = make_patient("P-A7", site, initial=date(2016, 1, 4), therapy_end_date=date(2023, 1, 2),
+                      therapy_end_reason="death")
+    refill(a7, date(2022, 6, 1), 20, 1000, 100)
+    return world
+
+
+def board(client: Client, **params: Any) -> Any:
+    response = client.get(reverse("registry:follow_up"), params)
+    assert response.status_code == 200
+    return response
+
+
+def ids(rows: list[Any]) -> list[str]:
+    return [row.entry.patient_id for row in rows]
+
+
+def test_the_board_lists_overdue_first_then_by_due_date(clinic: World,
+                                                        client_as: ClientAs) -> None:
+    result = board(client_as("clinician_a")).context["board"]
+    assert result.on == ON and result.days == 30
+    assert ids(result.refills) == ["P-A1", "P-A2"]
+    assert [row.entry.days_overdue for row in result.refills][1] == 2
+    assert result.overdue == 2
+    wider = board(client_as("clinician_a"), days=60).context["board"]
+    assert ids(wider.refills) == ["P-A1", "P-A2", "P-A3"]
+    assert wider.refills[2].entry.days_until_due == 48
+
+
+def test_the_board_shows_each_kind_of_finding_in_its_section(clinic: World,
+                                                             client_as: ClientAs) -> None:
+    result = board(client_as("clinician_a")).context["board"]
+    assert ids(result.residual) == ["P-A5"]
+    flag = result.residual[0].residual
+    assert flag.value == pytest.approx(-7) and flag.threshold == pytest.approx(2)
+    assert ids(result.pumps) == ["P-A1", "P-A6"]  # past its service life first
+    assert result.pumps[1].entry.pump_replacement_due == date(2024, 9, 1)
+    assert ids(result.no_refill) == ["P-A1"]
+    assert result.on_therapy == 6  # P-A7's therapy ended
+
+
+def test_the_board_page_marks_overdue_rows_red_and_links_patients(clinic: World,
+                                                                  client_as: ClientAs) -> None:
+    html = board(client_as("clinician_a")).content.decode()
+    table = html[html.index('id="refills-table"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", table, re.S)[1:]  # the head row aside
+    assert 'class="overdue"' in rows[0][0] and 'class="overdue"' in rows[1][0]
+    assert reverse("registry:patient_detail", args=["P-A2"]) in rows[1][1]
+    assert "2 päeva üle tähtaja" in rows[1][1]
+    assert "Jääkmaht erineb oodatust" in html
+
+
+def test_a_clinician_sees_only_their_sites_patients(clinic: World,
+                                                    client_as: ClientAs) -> None:
+    mine = board(client_as("clinician_a"), days=366).context["board"]
+    assert "P-B1" not in ids(mine.refills) + ids(mine.no_refill) + ids(mine.pumps)
+    assert "P-B1" not in board(client_as("clinician_a"), days=366).content.decode()
+    theirs = board(client_as("clinician_b"), days=366).context["board"]
+    assert ids(theirs.refills) == ["P-B1"]
+    assert "P-A1" not in board(client_as("clinician_b"), days=366).content.decode()
+    # Naming another site in the query string changes nothing.
+    assert board(client_as("clinician_a"), site="TRT").context["query"].site == ""
+
+
+def test_the_coordinator_sees_every_site_and_can_pick_one(clinic: World,
+                                                          client_as: ClientAs) -> None:
+    everyone = board(client_as("coordinator")).context["board"]
+    assert {"P-A1", "P-B1"} <= set(ids(everyone.refills))
+    only_b = board(client_as("coordinator"), site="TRT").context["board"]
+    assert ids(only_b.refills) == ["P-B1"]
+
+
+def test_the_board_follows_the_data_and_the_date(clinic: World, client_as: ClientAs) -> None:
+    client = client_as("clinician_a")
+    assert "P-A2" in ids(board(client).context["board"].refills)
+    # A refill recorded through the form: P-A2 leaves the overdue list at once (cached
+    # lists are keyed by the data version).
+    response = client.post(create_url("P-A2"), {
+        "refill_date": "2024-06-01", "volume_ml": "20", "concentration_mcg_ml": "2000",
+        "daily_dose_mcg": "400"})
+    assert response.status_code == 302
+    assert "P-A2" not in ids(board(client).context["board"].refills)
+    # Computed for another date: on 2024-05-01 P-A2 is due in 29 days.
+    earlier = board(client, on="2024-05-01").context["board"]
+    assert not earlier.refills[0].entry.patient_id == "P-A2" or \
+        earlier.refills[0].entry.days_overdue == 0
+
+
+def test_bad_query_values_fall_back_to_the_defaults(clinic: World,
+                                                    client_as: ClientAs) -> None:
+    response = board(client_as("clinician_a"), days="many", on="yesterday")
+    assert response.context["query"].days == 30 and response.context["board"].on == ON
+    assert board(client_as("clinician_a"), days="-5").context["query"].days == 0
+
+
+def test_the_board_is_in_english_for_an_english_user(clinic: World,
+                                                     client_as: ClientAs) -> None:
+    profile = clinic.users["clinician_a"].profile  # type: ignore[union-attr]
+    profile.language = "en"
+    profile.save()
+    html = board(client_as("clinician_a")).content.decode()
+    assert "Follow-up" in html and "2 days overdue" in html
+    assert "Residual volume far from expected" in html
+
+
+# --- the patient page -----------------------------------------------------------------------
+
+def detail(client: Client, patient_id: str) -> Any:
+    response = client.get(reverse("registry:patient_detail", args=[patient_id]))
+    assert response.status_code == 200
+    return response
+
+
+def test_the_patient_page_says_how_the_next_refill_was_computed(clinic: World,
+                                                                client_as: ClientAs) -> None:
+    response = detail(client_as("clinician_a"), "P-A2")
+    entry = response.context["follow_up"]
+    assert entry.next_refill_due == date(2024, 5, 30) and entry.days_overdue == 2
+    html = response.content.decode()
+    assert text_of(html, "next-refill-due") == "2024-05-30"
+    how = text_of(html, "due-how")
+    assert "2024-03-01" in how and "0,2 ml/ööpäevas" in how and "400 µg" in how
+    assert "2000 µg/ml" in how and "90" in how
+    assert text_of(html, "due-limited-by").startswith("reservuaari madala taseme häire")
+    pump = text_of(html, "pump-facts")
+    assert "Medtronic SynchroMed II" in pump and "2020-01-06" in pump
+    assert "2026-07-06 – 2027-01-06" in pump  # 7 years after, the window 6 months before
+    assert "Täitmine hilinenud" in text_of(html, "follow-up-flags")
+
+
+def test_the_patient_page_shows_the_residual_and_replacement_flags(clinic: World,
+                                                                   client_as: ClientAs) -> None:
+    residual = text_of(detail(client_as("clinician_a"), "P-A5").content.decode(),
+                       "follow-up-flags")
+    assert "Jääkmaht erineb oodatust" in residual and "−7" in residual
+    pump = detail(client_as("clinician_a"), "P-A6").content.decode()
+    assert "Pumba vahetuse aeg on käes" in text_of(pump, "follow-up-flags")
+
+
+def test_the_dose_chart_is_an_accessible_inline_svg(clinic: World,
+                                                    client_as: ClientAs) -> None:
+    refill(clinic.patient_a, date(2016, 4, 1), 20, 500, 200)
+    html = detail(client_as("clinician_a"), "P-A1").content.decode()
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S).group(1)  # type: ignore[union-attr]
+    assert "150 kuni 200" in desc and "Täitmisi: 2; tüsistusi: 1." in desc
+    assert svg.count('class="refill"') == 2
+    assert 'marker-complication' in svg and "Kateetri niverdumine" in svg
+    assert "style=" not in svg and "<script" not in html  # nothing the CSP would refuse
+    assert "chart-data" in html  # the data as a table beside it
+
+
+def test_a_patient_off_therapy_has_no_due_date(clinic: World, client_as: ClientAs) -> None:
+    response = detail(client_as("clinician_a"), "P-A7")
+    assert response.context["follow_up"] is None
+    assert "Ravil ei ole" in response.content.decode()

@@ -74,6 +74,8 @@ CASES: list[Case] = [
       for table in EVENT_MODELS),
     *(Case("event_edit", _event(table), "GET", PATIENT_PAGE) for table in EVENT_MODELS),
     *(Case("event_delete", _event(table), "GET", PATIENT_PAGE) for table in EVENT_MODELS),
+    # The follow-up board: a clinician sees their sites', the coordinator every site's.
+    Case("follow_up", lambda w: [], "GET", row(OK, OK, OK, FORBIDDEN, FORBIDDEN)),
     Case("report", lambda w: [], "GET", REPORT),
     Case("report_file", lambda w: ["report.json"], "GET", REPORT),
     Case("report_file", lambda w: ["figure2.svg"], "GET", REPORT),

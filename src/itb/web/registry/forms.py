@@ -56,6 +56,7 @@ LABELS: dict[str, Promise] = {
     "volume_ml": _("Volume, ml"),
     "concentration_mcg_ml": _("Concentration, µg/ml"),
     "daily_dose_mcg": _("Daily dose, µg"),
+    "residual_ml": _("Residual withdrawn, ml"),
     "personal_code": _("Personal code"),
     "first_name": _("First name"),
     "last_name": _("Last name"),
@@ -262,12 +263,21 @@ class AssessmentForm(RecordForm):
 
 
 class RefillForm(RecordForm):
+    """A refill: what was withdrawn, what the reservoir holds after it, the drug and dose."""
+
     table = "refills"
     required_columns = frozenset({"refill_date"})
     refill_date = DateField()
+    residual_ml = NumberField()
     volume_ml = NumberField()
     concentration_mcg_ml = NumberField()
     daily_dose_mcg = NumberField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # In the form, say which volume: the one in the reservoir after the refill.
+        self.fields["volume_ml"].label = _("Volume after the refill, ml")
+        self.fields["daily_dose_mcg"].label = _("Daily dose, µg (24-hour total)")
 
 
 EVENT_FORMS: dict[str, type[RecordForm]] = {

@@ -122,9 +122,12 @@ def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace("", None) for c in text_columns)
 
 
-def registry_for(user: User, cutoff: date) -> Registry:
-    """The user's scope of the registry as the analysis tables (what load_registry returns)."""
+def registry_for(user: User, cutoff: date, patient: Patient | None = None) -> Registry:
+    """The user's scope of the registry as the analysis tables (what load_registry returns);
+    with ``patient``, only that patient's rows (e.g. the patient page's follow-up)."""
     patients = patients_for(user)
+    if patient is not None:
+        patients = patients.filter(pk=patient.pk)
     tables = {"patients": _frame("patients", patients)}
     for table in FILE_MODELS:
         tables[table] = _frame(table, FILE_MODELS[table].objects.filter(

@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from itb.web.registry.models import EVENT_MODELS
-from itb.web.registry.views import account, audit, events, patients, quality, report
+from itb.web.registry.views import account, audit, events, followup, patients, quality, report
 
 
 class TableConverter:
@@ -37,6 +37,7 @@ urlpatterns = [
          name="event_edit"),
     path("patients/<str:patient_id>/<table:table>/<int:pk>/delete/", events.event_delete,
          name="event_delete"),
+    path("follow-up/", followup.follow_up_board, name="follow_up"),
     path("report/", report.report, name="report"),
     path("report/files/<str:name>", report.report_file, name="report_file"),
     path("language/", account.set_language, name="set_language"),

@@ -7,7 +7,6 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -71,7 +70,7 @@ def event_create(request: HttpRequest, patient_id: str, table: str) -> HttpRespo
     else:
         initial = {"site": patient.site.code}
         if table == "refills":
-            initial.update(followup.new_refill_initial(patient, timezone.localdate()))
+            initial.update(followup.new_refill_initial(patient, followup.today()))
         form = form_class(initial=initial, sites=_sites())
     return render(request, "registry/event_form.html", {
         "form": form, "patient": patient, "table": table, "title": TITLES[table][0],

@@ -1,26 +1,63 @@
 """Follow-up: the site's board, the patient page's follow-up panel, the refill form's preview.
 
-The arithmetic is the core's, never repeated here: the refill preview calls the same
-functions of ``itb.domain.followup`` that the due list is built with.
+The arithmetic is the core's, never repeated here: the board and the patient page show
+``itb.analysis.followup`` (the same lists as ``itb due``), and the refill preview calls the
+functions of ``itb.domain.followup`` that those lists are built with.
+
+The board's entries are computed once per (scope, date, data version) and kept in the cache,
+as the report is (see views/report.py): any write gives a fresh list.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
+from itb.analysis.followup import (
+    DEFAULT_DAYS,
+    FollowUp,
+    due_list,
+    follow_up,
+    patient_follow_up,
+)
+from itb.domain import codes
 from itb.domain import followup as core
 from itb.domain.codes import PUMP_KINDS
-from itb.domain.pumps import DEFAULT_CATALOGUE, Implantation, PumpModel, current_pump
+from itb.domain.pumps import (
+    DEFAULT_CATALOGUE,
+    IN_REPLACEMENT_WINDOW,
+    NOT_DUE,
+    PAST_SERVICE_LIFE,
+    Implantation,
+    PumpModel,
+    current_pump,
+)
 from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
+from itb.web.registry.permissions import Action
+from itb.web.registry.selectors import registry_for, require, sites_for
+from itb.web.registry.templatetags.dose_chart import (
+    COMPLICATION,
+    SURGERY,
+    DoseHistory,
+    DosePoint,
+    Marker,
+)
+from itb.web.registry.templatetags.registry import number
+from itb.web.registry.views.report import data_version, scope_key
 
 DEFAULT_RULES = core.FollowUpRules()
 CALCULATE = "calculate"  # the name of the refill form's "Calculate" button
@@ -34,6 +71,16 @@ FLAG_LABELS: dict[str, Promise] = {
     core.DOSE_STEP_TOO_LARGE: _("Dose change above the usual step"),
     core.DOSE_ABOVE_REVIEW: _("Daily dose above the review threshold"),
 }
+PUMP_STATUS_LABELS: dict[str, Promise] = {
+    NOT_DUE: _("not due"),
+    IN_REPLACEMENT_WINDOW: _("in the replacement window"),
+    PAST_SERVICE_LIFE: _("past its service life"),
+}
+
+
+def today() -> date:
+    """The date the pages compute for unless told otherwise (one place, so tests can set it)."""
+    return timezone.localdate()
 
 
 def _float(value: Decimal | float | None) -> float | None:
@@ -162,3 +209,229 @@ def new_refill_initial(patient: Patient, today: date) -> dict[str, Any]:
     if pump is not None and pump.reservoir_ml is not None:
         initial["volume_ml"] = pump.reservoir_ml
     return initial
+
+
+# --- what a flag says -------------------------------------------------------------------------
+
+def flag_detail(flag: core.Flag) -> str:
+    """The flag's finding in words, with its date, value and threshold."""
+    when = flag.on.isoformat()
+    value, threshold = flag.value, flag.threshold
+    if flag.code == core.REFILL_OVERDUE:
+        return ngettext("due %(date)s, %(days)d day ago", "due %(date)s, %(days)d days ago",
+                        int(value or 0)) % {"date": when, "days": int(value or 0)}
+    if flag.code == core.RESIDUAL_MISMATCH:
+        return gettext("refill of %(date)s: %(difference)s ml from the expected residual "
+                       "(tolerance ±%(tolerance)s ml)") % {
+            "date": when, "difference": signed(value, 1), "tolerance": rounded(threshold, 1)}
+    if flag.code == core.NO_REFILL_180D:
+        return ngettext("last filled %(date)s, %(days)d day ago",
+                        "last filled %(date)s, %(days)d days ago", int(value or 0)) % {
+            "date": when, "days": int(value or 0)}
+    if flag.code == core.PUMP_REPLACEMENT_WINDOW:
+        return gettext("replacement due %(date)s") % {"date": when}
+    if flag.code == core.PUMP_PAST_SERVICE_LIFE:
+        return gettext("replacement was due %(date)s") % {"date": when}
+    if flag.code == core.DOSE_STEP_TOO_LARGE:
+        return gettext("refill of %(date)s: %(step)s%% (usual step at most %(cap)s%%)") % {
+            "date": when, "step": signed((value or 0) * 100, 0),
+            "cap": rounded((threshold or 0) * 100, 0)}
+    if flag.code == core.DOSE_ABOVE_REVIEW:
+        return gettext("refill of %(date)s: %(dose)s µg/day (review above %(review)s)") % {
+            "date": when, "dose": rounded(value, 1), "review": rounded(threshold, 1)}
+    return when
+
+
+def rounded(value: float | None, places: int = 1) -> str:
+    """A computed number for the eye: at most ``places`` decimals, the language's separator."""
+    if value is None:
+        return ""
+    return number(round(float(value), places))
+
+
+def signed(value: float | None, places: int = 0) -> str:
+    """A change with its sign: "+25", "−10" (a true minus sign)."""
+    if value is None:
+        return ""
+    text = rounded(abs(value), places)
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+
+
+@dataclass(frozen=True)
+class ShownFlag:
+    code: str
+    label: str
+    detail: str
+    alert: bool  # shown red: the refill is overdue, or something may be failing
+
+
+ALERT_FLAGS = frozenset({core.REFILL_OVERDUE, core.RESIDUAL_MISMATCH, core.NO_REFILL_180D,
+                         core.PUMP_PAST_SERVICE_LIFE})
+
+
+def shown_flags(flags: tuple[core.Flag, ...]) -> list[ShownFlag]:
+    return [ShownFlag(flag.code, str(FLAG_LABELS.get(flag.code, flag.code)), flag_detail(flag),
+                      flag.code in ALERT_FLAGS) for flag in flags]
+
+
+# --- the board ------------------------------------------------------------------------------
+
+BOARD_CACHE_SECONDS = 24 * 3600
+DAY_CHOICES = (7, 14, 30, 60, 90)
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """The board's horizon (days), site and date, read (and cleaned) from the query string."""
+
+    days: int = DEFAULT_DAYS
+    site: str = ""
+    on: date | None = None  # None: today
+
+    @classmethod
+    def read(cls, request: HttpRequest, site_codes: set[str]) -> BoardQuery:
+        get = request.GET
+        try:
+            days = min(max(int(get.get("days", DEFAULT_DAYS)), 0), MAX_DAYS)
+        except ValueError:
+            days = DEFAULT_DAYS
+        try:
+            on = date.fromisoformat(get.get("on", "")) if get.get("on") else None
+        except ValueError:
+            on = None
+        site = get.get("site", "")
+        return cls(days=days, site=site if site in site_codes else "", on=on)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    entry: FollowUp
+    flags: list[ShownFlag]
+
+    def flag(self, code: str) -> core.Flag | None:
+        return next((f for f in self.entry.flags if f.code == code), None)
+
+    @property
+    def residual(self) -> core.Flag | None:
+        return self.flag(core.RESIDUAL_MISMATCH)
+
+    @property
+    def no_refill(self) -> core.Flag | None:
+        return self.flag(core.NO_REFILL_180D)
+
+    @property
+    def dose_flags(self) -> list[ShownFlag]:
+        return [f for f in self.flags
+                if f.code in (core.DOSE_STEP_TOO_LARGE, core.DOSE_ABOVE_REVIEW)]
+
+
+@dataclass(frozen=True)
+class Board:
+    """The board's sections: one patient may be in several."""
+
+    on: date
+    days: int
+    horizon: date
+    on_therapy: int
+    refills: list[BoardRow]  # due within the horizon or overdue, most overdue first
+    residual: list[BoardRow]
+    pumps: list[BoardRow]  # past service life, in the window, or the window opening soon
+    no_refill: list[BoardRow]
+    dose: list[BoardRow]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for row in self.refills if row.entry.overdue)
+
+
+def board_entries(user: Any, on: date) -> list[FollowUp]:
+    """Every patient of the user's scope on therapy on ``on`` (cached per data version)."""
+    material = "|".join((scope_key(user), on.isoformat(), data_version(user)))
+    key = "registry:follow-up:" + hashlib.sha256(material.encode()).hexdigest()
+    entries: list[FollowUp] | None = cache.get(key)
+    if entries is None:
+        entries = follow_up(registry_for(user, on), on)
+        cache.set(key, entries, BOARD_CACHE_SECONDS)
+    return entries
+
+
+def build_board(entries: list[FollowUp], on: date, days: int, site: str = "") -> Board:
+    """The sections of the core's due list (``due_list``: due, overdue, flagged or a
+    replacement window opening within ``days`` days), for one site or all."""
+    scoped = [entry for entry in entries if not site or entry.site == site]
+    horizon = on + timedelta(days=days)
+    rows = [BoardRow(entry, shown_flags(entry.flags)) for entry in due_list(scoped, days)]
+    codes = [set(row.entry.flag_codes) for row in rows]
+    pump_statuses = {IN_REPLACEMENT_WINDOW, PAST_SERVICE_LIFE}
+    pumps = [row for row in rows
+             if row.entry.replacement_status in pump_statuses
+             or (row.entry.replacement_window_opens is not None
+                 and row.entry.replacement_window_opens <= horizon)]
+    # Past the service life first, then by replacement due date.
+    pumps.sort(key=lambda row: (row.entry.replacement_status != PAST_SERVICE_LIFE,
+                                row.entry.pump_replacement_due or date.max,
+                                row.entry.patient_id))
+    return Board(
+        on=on, days=days, horizon=horizon, on_therapy=len(scoped),
+        refills=[row for row in rows if row.entry.next_refill_due is not None
+                 and row.entry.next_refill_due <= horizon],
+        residual=[row for row, found in zip(rows, codes, strict=True)
+                  if core.RESIDUAL_MISMATCH in found],
+        pumps=pumps,
+        no_refill=[row for row, found in zip(rows, codes, strict=True)
+                   if core.NO_REFILL_180D in found],
+        dose=[row for row, found in zip(rows, codes, strict=True)
+              if found & {core.DOSE_STEP_TOO_LARGE, core.DOSE_ABOVE_REVIEW}])
+
+
+@require_GET
+def follow_up_board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Action.VIEW_FOLLOW_UP)
+    sites = list(sites_for(user))
+    query = BoardQuery.read(request, {site.code for site in sites})
+    on = query.on or today()
+    board = build_board(board_entries(user, on), on, query.days, query.site)
+    return render(request, "registry/followup_board.html", {
+        "board": board, "query": query, "sites": sites, "day_choices": DAY_CHOICES,
+        "today": today(),
+    })
+
+
+# --- the patient page -------------------------------------------------------------------------
+
+def dose_history(patient: Patient, implantations: list[Any], refills: list[RefillRow],
+                 complications: list[Any], end: date, lang: str) -> DoseHistory:
+    points = tuple(DosePoint(r.refill_date, _float(r.daily_dose_mcg),
+                             _float(r.concentration_mcg_ml))
+                   for r in sorted(refills, key=lambda r: (r.refill_date, r.pk)))
+    markers = [Marker(c.complication_date, COMPLICATION,
+                      codes.COMPLICATION_TYPE.label(c.type, lang)
+                      if c.type in codes.COMPLICATION_TYPE else c.type)
+               for c in complications]
+    markers += [Marker(i.implant_date, SURGERY, codes.IMPLANTATION_KIND.label(i.kind, lang))
+                for i in implantations]
+    return DoseHistory(points, tuple(sorted(markers, key=lambda m: m.when)), end)
+
+
+def patient_context(user: Any, patient: Patient, events: dict[str, list[Any]],
+                    lang: str) -> dict[str, Any]:
+    """The patient page's follow-up panel (the core's entry for this patient, today) and
+    dose-history chart."""
+    on = today()
+    entry = patient_follow_up(registry_for(user, on, patient), patient.patient_id, on)
+    model = DEFAULT_CATALOGUE.model_for(entry.pump_model) if entry is not None else None
+    end = min(patient.therapy_end_date or on, on)
+    return {
+        "follow_up": entry,
+        "follow_up_flags": shown_flags(entry.flags) if entry is not None else [],
+        "earlier_flags": shown_flags(tuple(f for f in entry.history if f not in entry.flags))
+        if entry is not None else [],
+        "pump_model": model,
+        "pump_name": codes.PUMP_MODEL.label(entry.pump_model, lang)
+        if entry is not None and entry.pump_model in codes.PUMP_MODEL else
+        (str(model.name) if model is not None else ""),
+        "dose_history": dose_history(patient, events["implantations"], events["refills"],
+                                     events["complications"], end, lang),
+    }

@@ -44,6 +44,7 @@ from itb.web.registry.selectors import (
     sites_for,
 )
 from itb.web.registry.services import records as services
+from itb.web.registry.views import followup
 from itb.web.registry.views.common import attempt, posted
 from itb.web.registry.views.timeline import FILTERS, build_timeline
 
@@ -185,6 +186,7 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         "may_edit": can(user, Action.EDIT_PATIENTS),
         "age": completed_years(patient.birth_date,
                                patient.therapy_end_date or timezone.localdate()),
+        **followup.patient_context(user, patient, events, lang),
     })
 
 
