@@ -174,8 +174,9 @@ def _group_summary(group: pl.DataFrame) -> GroupSummary:
     usage = group.get_column("usage_years").drop_nulls()
     q1 = _quantile(age, 0.25)
     q3 = _quantile(age, 0.75)
-    tip_levels = [c for c in codes.CATHETER_TIP_LEVEL.codes
-                  if c in set(group.get_column("catheter_tip_level").drop_nulls().to_list())]
+    # The distinct levels once (not a set of every row per code: that was O(codes × rows)).
+    present = set(group.get_column("catheter_tip_level").drop_nulls().unique().to_list())
+    tip_levels = [c for c in codes.CATHETER_TIP_LEVEL.codes if c in present]
     return GroupSummary(
         n=group.height,
         age=AgeSummary(
