@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +56,16 @@ def _positive(value: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"'{value}' is not a positive whole number")
+    return number
+
+
+def _days(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number of days (0 or more)")
     return number
 
 
@@ -161,6 +171,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
+    due = commands.add_parser(
+        "due", help="follow-up: refills due or overdue, flags, pump replacements")
+    due.add_argument("data_dir", type=Path, nargs="?", metavar="DATA_DIR",
+                     help="a registry directory of CSV files (default: the database)")
+    due.add_argument("--site", metavar="CODE", help="only the patients of this site")
+    due.add_argument("--days", type=_days, default=30, metavar="N",
+                     help="list patients due within N days, overdue or flagged (default 30)")
+    due.add_argument("--on", type=_date, metavar="YYYY-MM-DD",
+                     help="the date to compute for (default: today)")
+    due.add_argument("--all", action="store_true", help="every patient on therapy")
+    due.add_argument("--format", choices=("table", "csv", "json", "ics"), default="table",
+                     help="table, csv, json, or ics (an iCalendar file to import or subscribe)")
+    _add_lang(due)
+    _add_database_options(due)
+    due.set_defaults(handler=cmd_due)
+
     quality = commands.add_parser(
         "quality", help="data quality: per site, what the report lacks and what was warned of")
     quality.add_argument("--format", choices=("table", "csv", "json"), default="table",
@@ -245,12 +271,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name in SQLITE_FILES:  # a new database each time; only our own files are removed
         (registry_dir / name).unlink(missing_ok=True)
     os.environ.pop("DATABASE_URL", None)  # the demo is a throwaway SQLite registry
+    # The cohort's refills are dated for its cut-off: the follow-up pages compute for that
+    # day, so the demo's board shows who is due and overdue as the data intends.
+    from itb.registry_io.loader import read_dataset_info
+
+    demo_date = read_dataset_info(REFERENCE_COHORT)[0].cutoff
+    if demo_date is not None:
+        os.environ["ITB_FOLLOW_UP_DATE"] = demo_date.isoformat()
     _start_django(registry_dir)
     from itb.web.registry.services.accounts import create_user
     from itb.web.registry.services.importing import import_registry
 
     import_registry(REFERENCE_COHORT, origin="itb demo")
     print(f"demo registry: {registry_dir}")
+    if demo_date is not None:
+        print(f"  follow-up computed for {demo_date.isoformat()} (the data's cut-off)")
     for role, sites in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         create_user(role, role, password, sites=sites, language="et")
@@ -364,7 +399,8 @@ def _export_deidentified(args: argparse.Namespace, user: object) -> int:
         return EXIT_INVALID
     try:
         with export_for_research(user) as registry:  # type: ignore[arg-type]
-            key_file = args.key_file or Path(settings.DATA_DIR) / KEY_FILE
+            data_dir = args.database_dir or Path(settings.DATA_DIR)
+            key_file = args.key_file or data_dir / KEY_FILE
             return deidentify_registry(registry, args, key_file, "the registry database")
     except PermissionDenied:
         print(f"itb: the user '{args.user}' may not export this", file=sys.stderr)
@@ -460,6 +496,41 @@ def cmd_quality(args: argparse.Namespace) -> int:
     from itb.web.registry.quality import quality_report, render_quality
 
     sys.stdout.write(render_quality(quality_report(None), args.format, args.lang))
+    return EXIT_OK
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    """The follow-up list (itb.analysis.followup) of a directory, or of the database."""
+    on = args.on or date.today()
+    if args.data_dir is not None:
+        registry = _load(args.data_dir, None, args.lang)
+        if registry is None:
+            return EXIT_INVALID
+    else:
+        missing = _sqlite_missing(args.database_dir)
+        if missing is not None:
+            print(f"itb: no registry database: {missing}", file=sys.stderr)
+            return EXIT_OS_ERROR
+        from itb.web.bootstrap import setup
+
+        setup(args.database_dir)  # no migration: a list must not change the database
+        from itb.web.registry.selectors import whole_registry
+
+        registry = whole_registry(on)
+    from itb.analysis.followup import due_list, follow_up
+    from itb.reports.followup import render
+
+    sites = set(registry.patients.get_column("site").to_list()) | set(registry.site_names)
+    if args.site is not None and args.site not in sites:
+        known = ", ".join(sorted(sites)) or "–"
+        print({"et": f"itb: haiglat {args.site} ei ole; haiglad: {known}",
+               "en": f"itb: no site {args.site}; sites: {known}"}[args.lang], file=sys.stderr)
+        return EXIT_INVALID
+    entries = follow_up(registry, on, site=args.site)
+    if not args.all:
+        entries = due_list(entries, args.days)
+    horizon = None if args.all else on + timedelta(days=args.days)
+    sys.stdout.write(render(entries, args.format, args.lang, on, horizon))
     return EXIT_OK
 
 

@@ -191,12 +191,13 @@ def deidentify_registry(registry: Any, args: argparse.Namespace, key_file: Path 
     from itb.interop.problems import InteropInvalid
     from itb.interop.research import write_extract
 
+    lang = getattr(args, "lang", None) or os.environ.get("ITB_LANG", "et")  # export: no --lang
     try:
         counts = write_extract(registry, args.out_dir, key_file,
-                               Options(args.dates, args.keep_free_text), args.excel,
-                               args.lang, source)
+                               Options(args.dates, args.keep_free_text), args.excel, lang,
+                               source)
     except InteropInvalid as invalid:
-        return _invalid(invalid, args.lang)
+        return _invalid(invalid, lang)
     rows = ", ".join(f"{n} {name}" for name, n in counts.items())
     print(f"{args.out_dir}: {rows} (README.md says how it was de-identified)")
     return EXIT_OK
