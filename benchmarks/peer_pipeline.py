@@ -3,8 +3,12 @@
 pandas reads the registry CSVs, ``tableone.TableOne`` makes Table 1 grouped by functional
 level, statsmodels' ``proportion_confint`` gives the complication proportion's Wald, Wilson and
 Clopper–Pearson 95 % intervals, and lifelines' ``KaplanMeierFitter`` estimates
-complication-free survival (first complication, censored at therapy end or cut-off). Each
-table is written as CSV. No validation is done: the data are taken as they are.
+complication-free survival (first complication, censored at therapy end or cut-off). pandas
+also computes the rest of the report's statistics, so that both pipelines compute the same
+things: Table 2 (events, patients and mean months from the latest surgery to onset, per
+complication type), Figure 2's counts (first implantations per year and site) and the
+assessment combinations. Each table is written as CSV; no figure, HTML or Markdown is drawn,
+and no validation is done: the data are taken as they are.
 
     python benchmarks/peer_pipeline.py DATA_DIR --out OUT_DIR
 """
@@ -21,6 +25,7 @@ from statsmodels.stats.proportion import proportion_confint
 from tableone import TableOne
 
 DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = 30.4375
 DATES = {
     "patients": ["birth_date", "therapy_end_date"],
     "implantations": ["implant_date"],
@@ -93,6 +98,36 @@ def complication_free_survival(data: pd.DataFrame,
     return result
 
 
+def complications_by_type(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Table 2: per type, events, patients and mean months since the latest surgery."""
+    surgeries = (tables["implantations"][["patient_id", "implant_date"]].drop_duplicates()
+                 .dropna().sort_values("implant_date"))
+    events = tables["complications"].dropna(subset=["complication_date"]).sort_values(
+        "complication_date")
+    onsets = pd.merge_asof(events, surgeries, left_on="complication_date",
+                           right_on="implant_date", by="patient_id", direction="backward")
+    onsets["months_to_onset"] = ((onsets["complication_date"] - onsets["implant_date"]).dt.days
+                                 / DAYS_PER_MONTH)
+    return onsets.groupby("type").agg(events=("patient_id", "size"),
+                                      patients=("patient_id", "nunique"),
+                                      mean_months_to_onset=("months_to_onset", "mean"))
+
+
+def first_implantations_per_year(data: pd.DataFrame,
+                                 implantations: pd.DataFrame) -> pd.DataFrame:
+    """Figure 2's counts: initial implantations per year (rows) and implanting site."""
+    initial = implantations.loc[implantations["kind"] == "initial", ["patient_id", "site"]]
+    first = data[["patient_id", "implant_date"]].merge(initial, on="patient_id")
+    return pd.crosstab(first["implant_date"].dt.year, first["site"])
+
+
+def assessment_combinations(data: pd.DataFrame, assessments: pd.DataFrame) -> pd.Series:
+    combos = (assessments.groupby("patient_id")["instrument"]
+              .agg(lambda values: "+".join(sorted(set(values)))))
+    return (data["patient_id"].map(combos).fillna("none")
+            .value_counts().rename_axis("combination").rename("patients"))
+
+
 def run(directory: Path, out: Path) -> None:
     tables, cutoff = read_registry(directory)
     data = cohort(tables, cutoff)
@@ -102,6 +137,11 @@ def run(directory: Path, out: Path) -> None:
         out / "complication_ci.csv", index=False)
     complication_free_survival(data, tables["complications"]).to_csv(
         out / "complication_free_survival.csv")
+    complications_by_type(tables).to_csv(out / "table2.csv")
+    first_implantations_per_year(data, tables["implantations"]).to_csv(
+        out / "first_implantations_per_year.csv")
+    assessment_combinations(data, tables["assessments"]).to_csv(
+        out / "assessment_combinations.csv")
 
 
 def main() -> None:

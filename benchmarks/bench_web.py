@@ -1,0 +1,374 @@
+"""Time ``itb import`` of a large synthetic registry, then load-test the web app on gunicorn.
+
+For each database (SQLite in a data directory, PostgreSQL in a database of its own that is
+dropped afterwards): a fresh registry; ``itb import`` of ``--patients`` synthetic patients
+(wall time, peak memory); two users (an administrator, which ``itb serve`` requires, and the
+coordinator who signs in: all sites, so every page reads the whole registry); ``itb serve``
+with ``--workers`` gunicorn workers on 127.0.0.1. Then:
+
+1. the report page's first, uncached computation, alone on an idle server;
+2. ``--clients`` sign-ins through ``/login/`` (CSRF token, then the session cookie kept), one
+   after another, timed: the load test starts from these sessions;
+3. one report request per worker at once, so that each worker's cache is warm (the cache is
+   per process) — the times are printed as well;
+4. ``--probe`` requests of each page from one client, one at a time: the time a request takes
+   with no queue in front of it (the service time; under load, latency ≈ queue + this);
+5. locust (``benchmarks/locustfile_web.py``, headless): ``--clients`` signed-in clients with no
+   think time for ``--duration`` seconds at the patient list, a patient page and the report
+   page; p50/p95/p99 latency, throughput and errors per page, from every request's time.
+
+Prints Markdown tables and each target of issue 3 met or missed.
+
+    python benchmarks/bench_web.py --patients 100000 --clients 20 --duration 60 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+# The sibling script (not a package): importable once its directory is on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import (
+    ROOT,
+    Run,
+    itb_command,
+    measure,
+    measured_source,
+    synthetic,
+)
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_web.py"
+PAGES = ("patient list", "patient page", "report page")
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets of issue 3's benchmark."""
+
+    page_p95_ms: float = 200.0  # patient list and patient page
+    report_s: float = 2.0
+    import_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class PageStats:
+    name: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    per_second: float
+
+
+@dataclass(frozen=True)
+class DatabaseResult:
+    database: str
+    imported: Run
+    uncached_report_s: float
+    sign_in_s: float
+    warm_report_s: list[float]
+    service_ms: dict[str, float]
+    pages: list[PageStats]
+    load_before: float
+    error_samples: dict[str, list[str]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def page_stats(name: str, times_ms: list[float], errors: int, duration_s: float) -> PageStats:
+    if not times_ms:
+        return PageStats(name, 0, errors, 0.0, 0.0, 0.0, 0.0, 0.0)
+    ordered = sorted(times_ms)
+    if len(ordered) == 1:
+        p50 = p95 = p99 = ordered[0]
+    else:
+        # Linear interpolation between order statistics (R type 7), as in the report.
+        cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+        p50, p95, p99 = cuts[49], cuts[94], cuts[98]
+    return PageStats(name, len(ordered), errors, p50, p95, p99, ordered[-1],
+                     len(ordered) / duration_s)
+
+
+class Browser:
+    """A signed-in client for the single requests (urllib: a cookie jar, no extra library)."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = self.opener.open(f"{base_url}/login/", timeout=60).read().decode()
+        match = CSRF_FIELD.search(form)
+        if match is None:
+            raise SystemExit("no CSRF token in the sign-in form")
+        body = urllib.parse.urlencode({"username": username, "password": password,
+                                       "csrfmiddlewaretoken": match.group(1)}).encode()
+        request = urllib.request.Request(f"{base_url}/login/", data=body,
+                                         headers={"Referer": f"{base_url}/login/"})
+        landed = self.opener.open(request, timeout=120)
+        if urllib.parse.urlparse(landed.geturl()).path.startswith("/login/"):
+            raise SystemExit(f"could not sign in as {username}")
+
+    def cookies(self) -> list[dict[str, object]]:
+        """The session's cookies as ``http.cookiejar.Cookie`` keyword arguments."""
+        jar = next(h for h in self.opener.handlers
+                   if isinstance(h, urllib.request.HTTPCookieProcessor)).cookiejar
+        return [{**{k: v for k, v in vars(c).items() if not k.startswith("_")},
+                 "rest": c._rest} for c in jar]  # type: ignore[attr-defined]
+
+    def timed_get(self, path: str) -> float:
+        started = time.perf_counter()
+        with self.opener.open(f"{self.base_url}{path}", timeout=600) as response:
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"GET {path}: HTTP {response.status}")
+        return time.perf_counter() - started
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"itb serve stopped (exit code {server.returncode}); see the log")
+        try:
+            with urllib.request.urlopen(f"{url}/login/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"itb serve did not answer within {timeout_s:.0f} s")
+
+
+def run_checked(command: list[str], env: dict[str, str], log: Path, stdin: str = "") -> None:
+    with log.open("ab") as output:
+        status = subprocess.run(command, input=stdin.encode(), stdout=output, stderr=output,
+                                env=env).returncode
+    if status != 0:
+        raise SystemExit(f"{' '.join(command[:3])} … failed (exit code {status}); see {log}")
+
+
+def postgres(statement: str) -> None:
+    import psycopg  # a dependency of the registry; only this database needs it
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]
+
+
+def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir: Path,
+                   log: Path) -> DatabaseResult:
+    itb = itb_command()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    data_dir = work_dir / f"web-{database}-n{args.patients}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    if database == "postgresql":
+        postgres(f"DROP DATABASE IF EXISTS {args.pg_database}")
+        postgres(f"CREATE DATABASE {args.pg_database}")
+        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{args.pg_database}"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        # The schema first (createuser migrates), so that the import is timed alone.
+        username, password = "bench-coordinator", secrets.token_urlsafe(18)
+        run_checked([*itb, "createuser", "bench-admin", "--role", "administrator",
+                     "--password-stdin", "--data-dir", str(data_dir)], env, log,
+                    secrets.token_urlsafe(18) + "\n")
+        run_checked([*itb, "createuser", username, "--role", "coordinator", "--language", "en",
+                     "--password-stdin", "--data-dir", str(data_dir)], env, log,
+                    password + "\n")
+        print(f"[{database}] importing {args.patients} patients …", file=sys.stderr, flush=True)
+        imported = measure([*itb, "import", "--data-dir", str(data_dir), str(data)], log, env)
+        if not imported.ok:
+            raise SystemExit(f"[{database}] itb import failed; see {log}")
+        print(f"[{database}] import: {imported.wall_s:.1f} s, {imported.peak_mb:.0f} MB",
+              file=sys.stderr, flush=True)
+
+        port = args.port or free_port()
+        url = f"http://127.0.0.1:{port}"
+        with log.open("ab") as output:
+            server = subprocess.Popen(
+                [*itb, "serve", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
+                 "--workers", str(args.workers)], stdout=output, stderr=output, env=env,
+                start_new_session=True)
+        wait_until_up(url, server, 120)
+
+        uncached = Browser(url, username, password).timed_get("/report/")
+        print(f"[{database}] first (uncached) report page: {uncached:.2f} s", file=sys.stderr,
+              flush=True)
+        browsers, sign_ins = [], []
+        for _ in range(args.clients):
+            started = time.perf_counter()
+            browsers.append(Browser(url, username, password))
+            sign_ins.append(time.perf_counter() - started)
+        with ThreadPoolExecutor(args.workers) as pool:
+            warm = list(pool.map(lambda browser: browser.timed_get("/report/"),
+                                 browsers[:args.workers]))
+        ids = [line.split(",", 1)[0] for line in
+               (data / "patients.csv").read_text(encoding="utf-8").splitlines()[1:]]
+        rng = random.Random(args.seed)
+        probes = {"patient list": lambda: f"/?page={rng.randint(1, max(1, len(ids) // 50))}",
+                  "patient page": lambda: f"/patients/{rng.choice(ids)}/",
+                  "report page": lambda: "/report/"}
+        service = {name: 1000 * statistics.median(browsers[0].timed_get(path())
+                                                  for _ in range(args.probe))
+                   for name, path in probes.items()}
+        print(f"[{database}] one client, median ms: " +
+              ", ".join(f"{name} {ms:.0f}" for name, ms in service.items()), file=sys.stderr,
+              flush=True)
+        sessions_file = work_dir / f"web-{database}-sessions.json"
+        sessions_file.write_text(json.dumps([browser.cookies() for browser in browsers]))
+
+        patients_file = work_dir / f"patient-ids-n{args.patients}.txt"
+        patients_file.write_text("\n".join(ids) + "\n")
+        sites = [line.split(",", 1)[0] for line in
+                 (data / "sites.csv").read_text(encoding="utf-8").splitlines()[1:]]
+        times_file = work_dir / f"web-{database}-times.json"
+        times_file.unlink(missing_ok=True)
+        locust_env = {**env, "ITB_BENCH_SESSIONS": str(sessions_file),
+                      "ITB_BENCH_PATIENTS": str(patients_file),
+                      "ITB_BENCH_SITES": ",".join(sites), "ITB_BENCH_TIMES": str(times_file)}
+        locust = Path(sys.executable).with_name("locust")
+        print(f"[{database}] {args.clients} clients for {args.duration} s …", file=sys.stderr,
+              flush=True)
+        load_before = os.getloadavg()[0]
+        with log.open("ab") as output:
+            subprocess.run([str(locust), "-f", str(LOCUSTFILE), "--headless",
+                            "--users", str(args.clients), "--spawn-rate", str(args.clients),
+                            "--run-time", f"{args.duration}s", "--stop-timeout", "30",
+                            "--host", url, "--only-summary", "--loglevel", "WARNING"],
+                           stdout=output, stderr=output, env=locust_env, check=False)
+        if not times_file.exists():
+            raise SystemExit(f"locust wrote no times; see {log}")
+        recorded = json.loads(times_file.read_text())
+        pages = [page_stats(name, recorded["times_ms"].get(name, []),
+                            len(recorded["errors"].get(name, [])), args.duration)
+                 for name in PAGES]
+        samples = {name: sorted(set(errors))[:3] for name, errors in recorded["errors"].items()}
+        sessions_file.unlink()
+        return DatabaseResult(database, imported, uncached, statistics.median(sign_ins), warm,
+                              service, pages, load_before, samples)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)  # gunicorn's arbiter stops its workers
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if database == "postgresql" and not args.keep:
+            postgres(f"DROP DATABASE IF EXISTS {args.pg_database} WITH (FORCE)")
+
+
+def markdown(results: list[DatabaseResult], args: argparse.Namespace) -> list[str]:
+    lines = ["| database | import s | import peak MB | first report s (uncached) "
+             "| report per worker, warming s | sign-in s (median) | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for result in results:
+        warm = ", ".join(f"{t:.2f}" for t in result.warm_report_s)
+        lines.append(f"| {result.database} | {result.imported.wall_s:.1f} | "
+                     f"{result.imported.peak_mb:.0f} | {result.uncached_report_s:.2f} | {warm} "
+                     f"| {result.sign_in_s:.2f} | {result.load_before:.1f} |")
+    lines += ["", f"{args.clients} clients, {args.duration} s, {args.workers} gunicorn workers:",
+              "", "| database | page | one client: median ms | requests | errors | p50 ms "
+              "| p95 ms | p99 ms | max ms | requests/s |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for result in results:
+        for page in result.pages:
+            lines.append(f"| {result.database} | {page.name} "
+                         f"| {result.service_ms.get(page.name, 0):.0f} "
+                         f"| {page.requests} | {page.errors} "
+                         f"| {page.p50_ms:.0f} | {page.p95_ms:.0f} | {page.p99_ms:.0f} "
+                         f"| {page.max_ms:.0f} | {page.per_second:.1f} |")
+    return lines
+
+
+def verdicts(results: list[DatabaseResult], targets: Targets = Targets()) -> list[str]:
+    def line(what: str, value: float, limit: float, unit: str) -> str:
+        if value <= limit:
+            return f"- {what}: {value:.2f} {unit} <= {limit:g} {unit}: met"
+        return (f"- {what}: {value:.2f} {unit} > {limit:g} {unit}: missed by "
+                f"{value - limit:.2f} {unit} ({value / limit:.1f}x the target)")
+
+    lines = []
+    for result in results:
+        name = result.database
+        lines.append(line(f"{name} import", result.imported.wall_s, targets.import_s, "s"))
+        for page in result.pages:
+            if page.name in ("patient list", "patient page"):
+                lines.append(line(f"{name} {page.name} p95", page.p95_ms, targets.page_p95_ms,
+                                  "ms"))
+            elif page.name == "report page":
+                lines.append(line(f"{name} report page p95 (cached)", page.p95_ms / 1000,
+                                  targets.report_s, "s"))
+        lines.append(line(f"{name} report page, first computation", result.uncached_report_s,
+                          targets.report_s, "s"))
+        errors = sum(page.errors for page in result.pages)
+        lines.append(f"- {name} errors: {errors} ({'met' if errors == 0 else 'missed'})")
+        for page, samples in result.error_samples.items():
+            lines.append(f"  - {page}: {'; '.join(samples)}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2012)
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (20)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load (60)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--probe", type=int, default=20,
+                        help="one-client requests per page before the load (20)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"),
+                        default=["sqlite", "postgresql"])
+    parser.add_argument("--pg-database", default="itb_bench",
+                        help="PostgreSQL database to create and drop (itb_bench)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "data",
+                        help="where data, databases and logs go (gitignored)")
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.pg_database):
+        parser.error("--pg-database: lower-case letters, digits and _ only")
+
+    work_dir: Path = args.work_dir.resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log = work_dir / "bench-web.log"
+    log.write_text("")
+    print(f"{os.cpu_count()} CPUs; itb measured: {measured_source()}; log {log}",
+          file=sys.stderr)
+    data = synthetic(work_dir, args.patients, args.seed)
+    results = [bench_database(database, args, data, work_dir, log)
+               for database in args.databases]
+    print("\n".join(markdown(results, args)))
+    print("\n".join(verdicts(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
