@@ -180,9 +180,9 @@ def _patients(registry: Registry, site: str | None = None,
         patients = patients.filter(pl.col("site") == site)
     if patient_id is not None:
         patients = patients.filter(pl.col("patient_id") == patient_id)
-    ids = patients.get_column("patient_id")
+    ids = patients.select("patient_id")
     implants: dict[str, list[Implantation]] = defaultdict(list)
-    for pid, when, kind, model in (registry.implantations.filter(pl.col("patient_id").is_in(ids))
+    for pid, when, kind, model in (registry.implantations.join(ids, on="patient_id", how="semi")
                                    .select("patient_id", "implant_date", "kind", "pump_model")
                                    .iter_rows()):
         implants[pid].append(Implantation(when, kind, model))
@@ -190,7 +190,7 @@ def _patients(registry: Registry, site: str | None = None,
     columns = ("patient_id", "refill_date", "volume_ml", "concentration_mcg_ml",
                "daily_dose_mcg", "residual_ml")
     # In date order; a day's refills keep the order they were recorded in.
-    for pid, *values in (registry.refills.filter(pl.col("patient_id").is_in(ids))
+    for pid, *values in (registry.refills.join(ids, on="patient_id", how="semi")
                          .select(columns).sort("patient_id", "refill_date", maintain_order=True)
                          .iter_rows()):
         refills[pid].append(Refill(*values))

@@ -275,6 +275,8 @@ def _check_assessment_values(raw: RawTable, assessments: pl.DataFrame, out: _Col
 def _check_screening_doses(raw: RawTable, trials: pl.DataFrame, out: _Collector) -> None:
     """A bolus trial is given at one of the trial doses (a number in range may still not be)."""
     dose = pl.col("dose_mcg")
-    bad = trials.filter(dose.is_not_null() & ~dose.is_in(list(SCREENING_DOSES_MCG)))
+    # Out of range is reported as such; this is for a dose in range but between the steps.
+    in_range = dose.is_between(min(SCREENING_DOSES_MCG), max(SCREENING_DOSES_MCG))
+    bad = trials.filter(in_range & ~dose.is_in(list(SCREENING_DOSES_MCG)))
     out.rows(raw, bad.select(ROW, "dose_mcg"), "dose_mcg", "screening_dose_unknown",
              value="dose_mcg", allowed=", ".join(f"{d:g}" for d in SCREENING_DOSES_MCG))

@@ -128,6 +128,16 @@ def registry_for(user: User, cutoff: date, patient: Patient | None = None) -> Re
     patients = patients_for(user)
     if patient is not None:
         patients = patients.filter(pk=patient.pk)
+    return _registry(patients, sites_for(user), cutoff)
+
+
+def whole_registry(cutoff: date) -> Registry:
+    """The whole registry as the analysis tables: for the command line (``itb due``), whose
+    user may read the database anyway."""
+    return _registry(Patient.objects.all(), Site.objects.all(), cutoff)
+
+
+def _registry(patients: QuerySet[Patient], sites: QuerySet[Site], cutoff: date) -> Registry:
     tables = {"patients": _frame("patients", patients)}
     for table in FILE_MODELS:
         tables[table] = _frame(table, FILE_MODELS[table].objects.filter(
@@ -136,5 +146,5 @@ def registry_for(user: User, cutoff: date, patient: Patient | None = None) -> Re
         patients=tables["patients"], implantations=tables["implantations"],
         complications=tables["complications"], assessments=tables["assessments"],
         refills=tables["refills"], screening_trials=tables["screening_trials"], cutoff=cutoff,
-        site_names=dict(sites_for(user).values_list("code", "name")),
+        site_names=dict(sites.values_list("code", "name")),
     )
