@@ -18,7 +18,7 @@ from itb.reports.writer import render_report, write_report
 EXPECTED_FILES = {
     "report.html", "report.md", "report.json", "figure2.png", "figure2.svg",
     "flow.csv", "table1.csv", "figure2.csv", "table2.csv", "complication_proportion.csv",
-    "complications_per_patient.csv", "assessments.csv",
+    "complications_per_patient.csv", "assessments.csv", "follow_up.csv",
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from itb.analysis.followup import FollowUpSummary, follow_up_summary
 from itb.analysis.stats import Interval, proportion_intervals
 from itb.domain import codes
 from itb.domain.dates import DAYS_PER_MONTH, DAYS_PER_YEAR
@@ -90,6 +91,7 @@ class StudyResult:
     assessment_combinations: dict[str, int]
     site_names: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+    follow_up: FollowUpSummary | None = None  # refills and pump lifetimes (issue 4)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` document: plain JSON types only."""
@@ -118,6 +120,7 @@ def analyse(registry: Registry) -> StudyResult:
         assessment_combinations=_assessment_combinations(registry, cohort),
         site_names=dict(registry.site_names),
         title=registry.title,
+        follow_up=follow_up_summary(registry),
     )
 
 

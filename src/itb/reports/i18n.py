@@ -106,6 +106,37 @@ TEXT: dict[str, tuple[str, str]] = {
         "(30.4375 days) since the latest surgery on or before it. Quartiles by linear "
         "interpolation (R type 7); SD is the sample SD. Catheter type and tip level are those "
         "of the initial implantation."),
+    # --- follow-up (issue 4): docs/follow-up.md ---
+    "fu_title": ("Järelkontroll: pumba täitmised ja vahetused",
+                 "Follow-up: pump refills and replacements"),
+    "fu_value": ("Väärtus", "Value"),
+    "fu_patient_years": ("Pumbaravi kokku, patsiendiaastat", "Pump therapy, patient-years"),
+    "fu_refills": ("Täitmisi, n", "Refills, n"),
+    "fu_refills_per_year": ("Täitmisi patsiendiaasta kohta", "Refills per patient-year"),
+    "fu_on_time": ("Täitmisi õigel ajal, n / vahemikke (%)",
+                   "Refills on time, n / intervals (%)"),
+    "fu_replacements": ("Pumba vahetusi, n", "Pump replacements, n"),
+    "fu_replaced_early": ("Pumpi vahetatud enne kasutusea lõppu, n / pumpi (%)",
+                          "Pumps replaced before the end of their service life, n / pumps (%)"),
+    "fu_reached_end": ("Pumpi jõudnud kasutusea lõppu, n / pumpi (%)",
+                       "Pumps that reached the end of their service life, n / pumps (%)"),
+    "fu_in_window": ("Andmete lõppkuupäeval vahetuse ajavahemikus, n",
+                     "In their replacement window at the cut-off, n"),
+    "fu_past_life": ("Andmete lõppkuupäeval üle kasutusea, n",
+                     "Past their service life at the cut-off, n"),
+    "fu_note": (
+        "Patsiendiaastad esmasest implantatsioonist ravi lõpu või andmete lõppkuupäevani. "
+        "Täitmine on õigel ajal, kui see on hiljemalt eelmise täitmise järgi arvutatud "
+        "tähtpäeval (reservuaari alarm või ravimi 180-päevane stabiilsus); vahemikku, mille "
+        "jooksul paigaldati uus pump, ei loeta. Kasutusiga mudeli järgi (SynchroMed II/III "
+        "7 aastat, Prometra II 10 aastat; gaasirõhuga pumbal ja tundmatul mudelil puudub). "
+        "Arvutused: docs/follow-up.et.md.",
+        "Patient-years from the first implantation to the end of therapy or the data cut-off. "
+        "A refill is on time when it is on or before the date due from the previous refill "
+        "(the low-reservoir alarm or the drug's 180-day stability); an interval in which a new "
+        "pump was placed is not counted. Service life by model (SynchroMed II/III 7 years, "
+        "Prometra II 10 years; none for a gas-driven pump or an unknown model). How each is "
+        "computed: docs/follow-up.md."),
 }
 
 

@@ -26,6 +26,7 @@ class DisplayTable:
 
 
 def build_tables(result: StudyResult, lang: str) -> list[DisplayTable]:
+    from itb.reports.followup_tables import follow_up_tables  # it builds on this module
     return [
         flow_table(result, lang),
         table1(result, lang),
@@ -34,6 +35,7 @@ def build_tables(result: StudyResult, lang: str) -> list[DisplayTable]:
         proportion_table(result, lang),
         complications_per_patient_table(result, lang),
         assessment_table(result, lang),
+        *follow_up_tables(result, lang),
     ]
 
 
