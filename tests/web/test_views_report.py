@@ -70,11 +70,18 @@ def test_the_page_shows_every_table_and_the_figure(world: World, client_as: Clie
     tables = response.context["report"].tables
     assert [t.key for t in tables] == ["flow", "table1", "figure2", "table2",
                                        "complication_proportion", "complications_per_patient",
-                                       "assessments"]
+                                       "survival", "survival_at_risk", "competing_risk",
+                                       "incidence", "pump_ends", "device_survival",
+                                       "literature", "assessments"]
     for table in tables:
         assert f'id="{table.key}"' in page and table.title in page
         assert f'href="{file_url(table.key + ".csv")}"' in page
     assert f'<img src="{file_url("figure2.svg")}"' in page
+    assert f'<img src="{file_url("survival.svg")}"' in page
+    assert f'href="{file_url("survival.png")}"' in page
+    assert "Tüsistusteta elulemus (Kaplan–Meier)" in page
+    assert "Tüsistuste esinemissagedus 100 pumba-aasta kohta" in page
+    assert "kumulatiivne esinemine arvestab, et surm lõpetab tüsistuse riski" in page
     assert "Tabel 1. Uuritavate demograafilised ja kliinilised näitajad" in page
     assert "Laste tserebraalparalüüs" in page
     # Nothing inline reaches the page: the Content-Security-Policy allows none.
@@ -90,6 +97,25 @@ def test_the_report_in_english(world: World, client_as: ClientAs) -> None:
     assert "Table 1. Demographic and clinical characteristics of the patients" in page
     assert "Cerebral palsy" in page and "Laste tserebraalparalüüs" not in page
     assert "Cerebral palsy" in client.get(file_url("table1.csv")).content.decode()
+    assert "Complication-free survival (Kaplan–Meier)" in page
+    assert 'alt="Kaplan–Meier curves with 95% confidence bands' in page
+    assert "Free of complications" in client.get(file_url("survival.svg")).content.decode()
+
+
+def test_the_time_to_event_results_cover_the_users_scope_only(
+        world: World, client_as: ClientAs) -> None:
+    Complication.objects.create(patient=world.patient_b, complication_date=date(2019, 3, 3),
+                                type="infection")
+    mine = report_json(client_as("clinician_a"))
+    everyone = report_json(client_as("coordinator"))
+    assert mine["survival"]["overall"]["n"] == 1 and everyone["survival"]["overall"]["n"] == 2
+    assert mine["incidence"]["by_type"].keys() == {"catheter_kink"}
+    assert everyone["incidence"]["overall"]["events"] == (
+        mine["incidence"]["overall"]["events"] + 1)
+    assert everyone["incidence"]["overall"]["pump_years"] > mine["incidence"]["overall"][
+        "pump_years"] > 0
+    assert set(everyone["survival"]["by_site"]) == {"TLN", "TRT"}
+    assert mine["survival"]["overall"]["years"] == [1, 3, 5]
 
 
 @pytest.mark.parametrize(("name", "content_type", "disposition"), [
@@ -98,6 +124,11 @@ def test_the_report_in_english(world: World, client_as: ClientAs) -> None:
     ("report.md", "text/markdown; charset=utf-8", "attachment"),
     ("figure2.png", "image/png", "inline"),
     ("figure2.svg", "image/svg+xml", "inline"),
+    ("survival.png", "image/png", "inline"),
+    ("survival.svg", "image/svg+xml", "inline"),
+    ("survival.csv", "text/csv; charset=utf-8", "attachment"),
+    ("incidence.csv", "text/csv; charset=utf-8", "attachment"),
+    ("literature.csv", "text/csv; charset=utf-8", "attachment"),
     ("flow.csv", "text/csv; charset=utf-8", "attachment"),
     ("table1.csv", "text/csv; charset=utf-8", "attachment"),
     ("figure2.csv", "text/csv; charset=utf-8", "attachment"),

@@ -15,6 +15,7 @@ import polars as pl
 
 from itb.analysis.followup import FollowUpSummary, follow_up_summary
 from itb.analysis.stats import Interval, proportion_intervals
+from itb.analysis.survival import Devices, Incidence, Survival, time_to_event
 from itb.domain import codes
 from itb.domain.dates import DAYS_PER_MONTH, DAYS_PER_YEAR
 from itb.registry_io.loader import Registry
@@ -89,6 +90,9 @@ class StudyResult:
     first_implantations_by_site: dict[str, dict[str, int]]
     complications: ComplicationSummary
     assessment_combinations: dict[str, int]
+    survival: Survival
+    incidence: Incidence
+    devices: Devices
     site_names: dict[str, str] = field(default_factory=dict)
     title: str | None = None
     follow_up: FollowUpSummary | None = None  # refills and pump lifetimes (issue 4)
@@ -99,6 +103,9 @@ class StudyResult:
         data["cutoff"] = self.cutoff.isoformat()
         data["complications"]["ci95"] = {
             method: interval.as_list() for method, interval in self.complications.ci95.items()}
+        data["survival"] = self.survival.to_dict()
+        data["incidence"] = self.incidence.to_dict()
+        data["devices"] = self.devices.to_dict()
         return data
 
 
@@ -108,6 +115,7 @@ def analyse(registry: Registry) -> StudyResult:
     if n == 0:
         raise ValueError("the registry has no patients")
     complications = _complications(registry, n)
+    events = time_to_event(registry, cohort)
     return StudyResult(
         cutoff=registry.cutoff,
         n_patients=n,
@@ -118,6 +126,9 @@ def analyse(registry: Registry) -> StudyResult:
         first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
         complications=complications,
         assessment_combinations=_assessment_combinations(registry, cohort),
+        survival=events.survival,
+        incidence=events.incidence,
+        devices=events.devices,
         site_names=dict(registry.site_names),
         title=registry.title,
         follow_up=follow_up_summary(registry),

@@ -51,3 +51,78 @@ def figure2(result: StudyResult, lang: str) -> tuple[bytes, str]:
     svg = io.StringIO()
     figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
+
+
+# Okabe–Ito again: the whole cohort in blue, the two functional levels in vermilion and green.
+CURVE_COLOURS = {"overall": "#0072B2", "low": "#D55E00", "high": "#009E73"}
+
+
+def survival_figure(result: StudyResult, lang: str) -> tuple[bytes, str]:
+    """Kaplan–Meier curves with 95% bands, overall and by functional level, each with its
+    number-at-risk table beneath; PNG bytes and SVG text."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "itb"
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    survival = result.survival
+    panels = [(text("km_overall_label", lang), {"overall": survival.overall}),
+              (text("km_by_level", lang), survival.by_functional_level)]
+    figure = Figure(figsize=(7.6, 4.6), dpi=150)
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(2, 2, height_ratios=(3.4, 1.0), hspace=0.32, wspace=0.18,
+                               left=0.1, right=0.98, top=0.93, bottom=0.04)
+    longest = max((e.curve.years[-1] for _, group in panels for e in group.values()
+                   if e.curve is not None and e.curve.years), default=1.0)
+    step = 1 if longest <= 12 else 2
+    ticks = list(range(0, int(longest) + 1, step))
+    for column, (title, estimates) in enumerate(panels):
+        axes = figure.add_subplot(grid[0, column])
+        table = figure.add_subplot(grid[1, column], sharex=axes)
+        rows = []
+        for key, estimate in estimates.items():
+            curve = estimate.curve
+            if curve is None or not curve.years:
+                continue
+            colour = CURVE_COLOURS[key]
+            label = text("km_overall_label" if key == "overall" else f"group_{key}", lang)
+            nan = float("nan")
+            lower = [nan if v is None else 100 * v for v in curve.lower]
+            upper = [nan if v is None else 100 * v for v in curve.upper]
+            axes.fill_between(curve.years, lower, upper, step="post", color=colour,
+                              alpha=0.18, linewidth=0)
+            axes.step(curve.years, [100 * v for v in curve.estimate], where="post",
+                      color=colour, linewidth=1.6, label=f"{label} (n = {estimate.n})")
+            counts = dict(zip(curve.risk_years, curve.at_risk, strict=True))
+            rows.append((label, colour, [counts.get(t, 0) for t in ticks]))
+        axes.set_title(title, fontsize=9, loc="left")
+        axes.set_ylim(0, 102)
+        axes.set_xlim(0, max(longest, 1.0))
+        axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        axes.set_xticks(ticks)
+        axes.tick_params(labelsize=8)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.set_xlabel(text("years_since_implant", lang), fontsize=8)
+        if column == 0:
+            axes.set_ylabel(text("complication_free_pct", lang), fontsize=8)
+        axes.legend(frameon=False, fontsize=7, loc="lower left",
+                    title=f"{text('ci_band', lang)}: log-log", title_fontsize=7)
+        # The number-at-risk table: one line per curve, one number under each year tick.
+        # Lines from the top down, the same spacing in both panels.
+        table.set_ylim(-2.5, 0.5)
+        table.axis("off")
+        table.set_title(text("at_risk_short", lang), fontsize=8, loc="left")
+        for line, (_, colour, counts) in enumerate(rows):
+            for tick, count in zip(ticks, counts, strict=True):
+                table.text(tick, -line, str(count), ha="center", va="center", fontsize=7,
+                           color=colour)
+        table.tick_params(labelbottom=False)
+
+    png = io.BytesIO()
+    figure.savefig(png, format="png", metadata={"Software": None})
+    svg = io.StringIO()
+    figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png.getvalue(), svg.getvalue()

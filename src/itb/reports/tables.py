@@ -23,10 +23,13 @@ class DisplayTable:
     header: list[str]
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+    figure: str | None = None  # file stem of the figure shown with the table
 
 
 def build_tables(result: StudyResult, lang: str) -> list[DisplayTable]:
     from itb.reports.followup_tables import follow_up_tables  # it builds on this module
+    from itb.reports.survival_tables import survival_tables  # it builds on this module
+
     return [
         flow_table(result, lang),
         table1(result, lang),
@@ -34,6 +37,7 @@ def build_tables(result: StudyResult, lang: str) -> list[DisplayTable]:
         table2(result, lang),
         proportion_table(result, lang),
         complications_per_patient_table(result, lang),
+        *survival_tables(result, lang),
         assessment_table(result, lang),
         *follow_up_tables(result, lang),
     ]
@@ -129,7 +133,7 @@ def per_year_table(result: StudyResult, lang: str) -> DisplayTable:
                  str(total)])
             for year, total in result.first_implantations_per_year.items()]
     return DisplayTable("figure2", text("figure2_title", lang, cutoff=result.cutoff.isoformat()),
-                        header, rows)
+                        header, rows, figure="figure2")
 
 
 def table2(result: StudyResult, lang: str) -> DisplayTable:

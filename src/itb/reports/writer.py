@@ -16,7 +16,7 @@ from pathlib import Path
 
 from itb import __version__
 from itb.analysis.study import StudyResult
-from itb.reports.figures import figure2
+from itb.reports.figures import figure2, survival_figure
 from itb.reports.i18n import text
 from itb.reports.tables import DisplayTable, build_tables
 
@@ -49,8 +49,8 @@ def render_markdown(result: StudyResult, tables: list[DisplayTable], lang: str,
               f"{text('software', lang)}: itb {__version__}", ""]
     for table in tables:
         lines += [f"## {table.title}", ""]
-        if table.key == "figure2" and figure:
-            lines += [f"![{text('figure2_alt', lang)}](figure2.svg)", ""]
+        if table.figure and figure:
+            lines += [f"![{text(table.figure + '_alt', lang)}]({table.figure}.svg)", ""]
         lines.append("| " + " | ".join(_md_cell(h) for h in table.header) + " |")
         lines.append("|" + "|".join(["---"] + ["---:"] * (len(table.header) - 1)) + "|")
         for row in table.rows:
@@ -64,16 +64,17 @@ def render_markdown(result: StudyResult, tables: list[DisplayTable], lang: str,
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_html(result: StudyResult, tables: list[DisplayTable], svg: str, lang: str) -> str:
+def render_html(result: StudyResult, tables: list[DisplayTable], svgs: dict[str, str],
+                lang: str) -> str:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     environment = Environment(loader=FileSystemLoader(TEMPLATES),
                               autoescape=select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True)
     template = environment.get_template("report.html.j2")
-    # The SVG is our own matplotlib output; drop its XML prologue to inline it.
-    inline_svg = svg[svg.index("<svg"):] if svg else ""
-    return template.render(result=result, tables=tables, svg=inline_svg, lang=lang,
+    # The SVGs are our own matplotlib output; drop their XML prologue to inline them.
+    inline = {name: svg[svg.index("<svg"):] for name, svg in svgs.items()}
+    return template.render(result=result, tables=tables, svgs=inline, lang=lang,
                            t=lambda key, **p: text(key, lang, **p), version=__version__)
 
 
@@ -89,16 +90,18 @@ def render_report(result: StudyResult, lang: str,
 
         tables = suppress_tables(tables, suppress_below, lang)
         published = {"report.md": render_markdown(result, tables, lang, figure=False).encode(),
-                     "report.html": render_html(result, tables, "", lang).encode()}
+                     "report.html": render_html(result, tables, {}, lang).encode()}
         return published | {f"{t.key}.csv": render_csv(t).encode() for t in tables}
-    png, svg = figure2(result, lang)
+    figures = {"figure2": figure2(result, lang), "survival": survival_figure(result, lang)}
+    svgs = {name: svg for name, (_, svg) in figures.items()}
     files: dict[str, bytes] = {
         "report.json": render_json(result).encode(),
         "report.md": render_markdown(result, tables, lang).encode(),
-        "report.html": render_html(result, tables, svg, lang).encode(),
-        "figure2.png": png,
-        "figure2.svg": svg.encode(),
+        "report.html": render_html(result, tables, svgs, lang).encode(),
     }
+    for name, (png, svg) in figures.items():
+        files[f"{name}.png"] = png
+        files[f"{name}.svg"] = svg.encode()
     for table in tables:
         files[f"{table.key}.csv"] = render_csv(table).encode()
     return files

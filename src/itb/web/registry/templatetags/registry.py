@@ -119,3 +119,11 @@ def sort_state(current: str, key: str) -> str:
 def has_sections(table: Any) -> bool:
     """Whether a report table has heading rows (its data rows are then indented)."""
     return any(row.section for row in table.rows)
+
+
+@register.filter
+def figure_alt(table: Any) -> str:
+    """The alternative text of a report table's figure, in the active language."""
+    from itb.reports.i18n import text
+
+    return text(f"{table.figure}_alt", get_language() or "et")

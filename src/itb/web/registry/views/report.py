@@ -20,7 +20,6 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
 from itb.analysis.study import analyse
-from itb.reports.i18n import text
 from itb.reports.tables import DisplayTable, build_tables
 from itb.reports.writer import render_report
 from itb.web.registry.models import EVENT_MODELS, Role
@@ -113,7 +112,6 @@ def report(request: HttpRequest) -> HttpResponse:
     rendered = rendered_report(request.user, lang)
     return render(request, "registry/report.html", {
         "report": rendered, "downloads": downloads(rendered),
-        "figure_alt": text("figure2_alt", lang),
         "all_sites": role_of(request.user) in ALL_SITES_ROLES,
         "scope_sites": list(sites_for(request.user)),
         "is_clinician": role_of(request.user) is Role.CLINICIAN,
