@@ -94,6 +94,13 @@ OPTIONAL_CASES: list[Case] = [
     Case("audit_user", lambda w: ["clinician_a"], "GET",
          row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)),
     Case("quality", lambda w: [], "GET", row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)),
+    # Downloads for other systems (itb.web.registry.views.interop): one patient's FHIR bundle
+    # like the patient page; the scope's bundle for whoever sees records or may export
+    # de-identified data; the de-identified extract for the latter only.
+    Case("patient_bundle", _patient, "GET", PATIENT_PAGE),
+    Case("scope_bundle", lambda w: [], "GET", row(OK, OK, OK, OK, FORBIDDEN)),
+    Case("deidentified_extract", lambda w: [], "GET",
+         row(FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)),
 ]
 
 

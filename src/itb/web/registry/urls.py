@@ -3,7 +3,16 @@
 from django.urls import path, register_converter
 
 from itb.web.registry.models import EVENT_MODELS
-from itb.web.registry.views import account, audit, events, followup, patients, quality, report
+from itb.web.registry.views import (
+    account,
+    audit,
+    events,
+    followup,
+    interop,
+    patients,
+    quality,
+    report,
+)
 
 
 class TableConverter:
@@ -29,6 +38,10 @@ urlpatterns = [
     path("patients/<str:patient_id>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<str:patient_id>/delete/", patients.patient_delete, name="patient_delete"),
     path("patients/<str:patient_id>/identity/", patients.identity_edit, name="identity_edit"),
+    path("patients/<str:patient_id>/fhir.json", interop.patient_bundle, name="patient_bundle"),
+    path("exports/fhir.json", interop.scope_bundle, name="scope_bundle"),
+    path("exports/deidentified.zip", interop.deidentified_extract,
+         name="deidentified_extract"),
     path("patients/<str:patient_id>/identity/delete/", patients.identity_delete,
          name="identity_delete"),
     path("patients/<str:patient_id>/<table:table>/new/", events.event_create,
