@@ -8,13 +8,11 @@ import pytest
 
 from itb.cli import REFERENCE_COHORT, main
 from itb.registry_io import load_registry
-from tests.web.conftest import database_dir  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_export_deidentified_from_the_database(database_dir: Path,  # noqa: F811
-                                               tmp_path: Path) -> None:
+def test_export_deidentified_from_the_database(database_dir: Path, tmp_path: Path) -> None:
     assert main(["import", str(REFERENCE_COHORT), "--data-dir", str(database_dir)]) == 0
     out = tmp_path / "extract"
     assert main(["export", str(out), "--deidentified", "--data-dir", str(database_dir)]) == 0
