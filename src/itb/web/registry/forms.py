@@ -38,6 +38,7 @@ LABELS: dict[str, Promise] = {
     "contractures_before": _("Contractures before implantation"),
     "therapy_end_date": _("Therapy end date"),
     "therapy_end_reason": _("Reason therapy ended"),
+    "spasticity_origin": _("Origin of spasticity"),
     "implant_date": _("Date of surgery"),
     "kind": _("Kind of surgery"),
     "pump_model": _("Pump model"),
@@ -209,6 +210,8 @@ class PatientForm(RecordForm):
     contractures_before = CodeField(codes.YES_NO)
     therapy_end_date = DateField()
     therapy_end_reason = CodeField(codes.THERAPY_END_REASON)
+    # Sets the usual largest titration step (docs/follow-up.md); empty = unknown.
+    spasticity_origin = CodeField(codes.SPASTICITY_ORIGIN)
 
 
 class NewPatientForm(PatientForm):
