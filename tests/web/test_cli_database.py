@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import signal
 import socket
@@ -106,6 +107,7 @@ def test_demo_without_serving(tmp_path: Path, database_dir: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)  # the demo drops it; restored after
+    monkeypatch.setenv("ITB_FOLLOW_UP_DATE", "")  # the demo sets it; removed after
     stale = tmp_path / "itb-demo" / "registry"
     stale.mkdir(parents=True)
     (stale / "registry.sqlite3").write_bytes(b"an old demo database")
@@ -129,6 +131,9 @@ def test_demo_without_serving(tmp_path: Path, database_dir: Path,
     clinician = User.objects.get(username="clinician")
     assert sorted(clinician.profile.sites.values_list("code", flat=True)) == ["TLH", "TUK"]
     assert "http://" not in out  # not served
+    # The follow-up pages compute for the cohort's cut-off, the day its refills are dated for.
+    assert os.environ["ITB_FOLLOW_UP_DATE"] == "2024-07-31"
+    assert "follow-up computed for 2024-07-31" in out
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@ and dose chart, and the refill form's preview (the issue's worked checks)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,11 +14,20 @@ from django.test import Client
 from django.urls import reverse
 
 from itb.web.registry.models import Implantation, Refill
+from itb.web.registry.views.followup import forget_entries
 from tests.web.conftest import World, make_patient
 
 pytestmark = pytest.mark.django_db
 
 ClientAs = Callable[[str], Client]
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_entries() -> Iterator[None]:
+    """The board keeps each patient's entry in the process: every test starts afresh."""
+    forget_entries()
+    yield
+    forget_entries()
 
 
 def create_url(patient_id: str = "P-A1") -> str:
@@ -124,11 +133,22 @@ def test_the_new_refill_form_starts_from_the_previous_refill(world: World,
                                                              client_as: ClientAs) -> None:
     response = client_as("clinician_a").get(create_url())
     form = response.context["form"]
-    assert form.initial["concentration_mcg_ml"] == Decimal(500)
-    assert form.initial["daily_dose_mcg"] == Decimal(150)
-    assert form.initial["volume_ml"] == Decimal(20)  # the pump's reservoir
+    # As a clinician types them (not "500.00").
+    assert form.initial["concentration_mcg_ml"] == "500"
+    assert form.initial["daily_dose_mcg"] == "150"
+    assert form.initial["volume_ml"] == "20"  # the pump's reservoir
     # ... and its preview is already computed from those values.
-    assert response.context["preview"] is not None
+    assert response.context["preview"].due.rate_ml_per_day == pytest.approx(0.3)
+
+
+def test_a_decimal_comma_in_the_initial_values_is_read(world: World,
+                                                       client_as: ClientAs) -> None:
+    refill = Refill.objects.get(patient=world.patient_a)
+    refill.daily_dose_mcg = Decimal("162.5")
+    refill.save()
+    response = client_as("clinician_a").get(create_url())
+    assert response.context["form"].initial["daily_dose_mcg"] == "162,5"
+    assert response.context["preview"].due.rate_ml_per_day == pytest.approx(0.325)
 
 
 def test_save_after_calculate_records_the_refill(world: World, client_as: ClientAs) -> None:
@@ -285,8 +305,8 @@ def test_the_board_follows_the_data_and_the_date(clinic: World, client_as: Clien
     assert "P-A2" not in ids(board(client).context["board"].refills)
     # Computed for another date: on 2024-05-01 P-A2 is due in 29 days.
     earlier = board(client, on="2024-05-01").context["board"]
-    assert not earlier.refills[0].entry.patient_id == "P-A2" or \
-        earlier.refills[0].entry.days_overdue == 0
+    a2 = next(row.entry for row in earlier.refills if row.entry.patient_id == "P-A2")
+    assert a2.days_until_due == 29 and a2.days_overdue == 0
 
 
 def test_bad_query_values_fall_back_to_the_defaults(clinic: World,
@@ -358,3 +378,31 @@ def test_a_patient_off_therapy_has_no_due_date(clinic: World, client_as: ClientA
     response = detail(client_as("clinician_a"), "P-A7")
     assert response.context["follow_up"] is None
     assert "Ravil ei ole" in response.content.decode()
+
+
+def test_after_a_write_only_that_patient_is_computed_again(clinic: World, client_as: ClientAs,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from itb.web.registry.views import followup
+
+    computed: list[list[str]] = []
+    core_follow_up = followup.follow_up
+
+    def counting(registry: Any, on: date) -> Any:
+        computed.append(sorted(registry.patients.get_column("patient_id")))
+        return core_follow_up(registry, on)
+
+    monkeypatch.setattr(followup, "follow_up", counting)
+    client = client_as("clinician_a")
+    first = ids(board(client).context["board"].refills)
+    assert computed == [["P-A1", "P-A2", "P-A3", "P-A4", "P-A5", "P-A6", "P-A7"]]
+    assert ids(board(client).context["board"].refills) == first
+    assert len(computed) == 1  # nothing changed: nothing computed
+    client.post(create_url("P-A2"), {"refill_date": "2024-06-01", "volume_ml": "20",
+                                     "concentration_mcg_ml": "2000", "daily_dose_mcg": "400"})
+    assert ids(board(client).context["board"].refills) == ["P-A1"]
+    assert computed[1:] == [["P-A2"]]
+    # A deleted patient leaves the board without anything computed.
+    client.post(reverse("registry:patient_delete", args=["P-A1"]), {"version": "1"})
+    assert ids(board(client).context["board"].refills) == []
+    assert len(computed) == 2

@@ -7,12 +7,15 @@ ITB_DEBUG         "1" for debug pages (never in production); default off
 ITB_ALLOWED_HOSTS comma-separated host names; default localhost,127.0.0.1
 ITB_SESSION_IDLE_MINUTES  sign out after this many idle minutes (default 30)
 ITB_SECURE_COOKIES "1" when served over HTTPS (secure cookies, HSTS)
+ITB_FOLLOW_UP_DATE YYYY-MM-DD the follow-up pages compute for instead of today (`itb demo`
+                  sets its data's cut-off, so the demo's board shows what its data was made for)
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +46,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={value!r}: not a whole number") from None
 
 
+def _date(name: str) -> date | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: not a date (YYYY-MM-DD)") from None
+
+
 def _secret_key(data_dir: Path) -> str:
     if key := os.environ.get("ITB_SECRET_KEY"):
         return key
@@ -62,6 +75,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("ITB_DATA_DIR", "itb-data")).resolve()
 SECRET_KEY = _secret_key(DATA_DIR)
 DEBUG = _flag("ITB_DEBUG")
+FOLLOW_UP_DATE = _date("ITB_FOLLOW_UP_DATE")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
     "ITB_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
 

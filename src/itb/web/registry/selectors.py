@@ -6,13 +6,15 @@ not even the existence of another site's patient leaks.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import CharField, Count, Max, QuerySet
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from itb.registry_io.loader import Registry
@@ -122,13 +124,41 @@ def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace("", None) for c in text_columns)
 
 
-def registry_for(user: User, cutoff: date, patient: Patient | None = None) -> Registry:
+def registry_for(user: User, cutoff: date, patient: Patient | None = None, *,
+                 patient_ids: Collection[str] | None = None) -> Registry:
     """The user's scope of the registry as the analysis tables (what load_registry returns);
-    with ``patient``, only that patient's rows (e.g. the patient page's follow-up)."""
+    with ``patient`` (or ``patient_ids``), only those patients' rows (e.g. the patient page's
+    follow-up, or the patients whose record changed)."""
     patients = patients_for(user)
     if patient is not None:
         patients = patients.filter(pk=patient.pk)
+    if patient_ids is not None:
+        patients = patients.filter(patient_id__in=list(patient_ids))
     return _registry(patients, sites_for(user), cutoff)
+
+
+def record_versions(user: User) -> dict[str, tuple[Any, ...]]:
+    """Each patient of the user's scope (by patient_id) -> a value that changes whenever a
+    row of the patient's record is added, changed or deleted: row counts and latest change
+    per table.
+
+    A few grouped queries, however many patients: what lets a per-patient result be kept
+    until that patient's record changes.
+    """
+    patients = patients_for(user)
+    # Times as the database's text: compared, never read, so not parsed row by row.
+    versions: dict[str, tuple[Any, ...]] = {
+        pid: (pk, updated) for pid, pk, updated in
+        patients.values_list("patient_id", "pk", Cast("updated_at", CharField()))}
+    keys = {version[0]: pid for pid, version in versions.items()}
+    for table, model in FILE_MODELS.items():
+        grouped = (model.objects.filter(patient__in=patients).order_by().values("patient")
+                   .annotate(n=Count("pk"), last=Cast(Max("updated_at"), CharField()))
+                   .values_list("patient", "n", "last"))
+        for pk, count, last in grouped:
+            pid = keys[pk]
+            versions[pid] = (*versions[pid], table, count, last)
+    return versions
 
 
 def whole_registry(cutoff: date) -> Registry:

@@ -26,11 +26,11 @@ from itb.web.registry.templatetags.registry import number
 register = template.Library()
 
 # Geometry of the viewBox (the SVG scales to the card's width).
-WIDTH, HEIGHT = 760, 292
+WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT = 64, 20
-DOSE_TOP, DOSE_BOTTOM = 16, 180
-CONC_TOP, CONC_BOTTOM = 206, 254
-AXIS_LABEL_Y = 276
+DOSE_TOP, DOSE_BOTTOM = 18, 178
+CONC_TOP, CONC_BOTTOM = 214, 262
+AXIS_LABEL_Y = 284
 
 COMPLICATION = "complication"
 SURGERY = "surgery"
@@ -209,10 +209,12 @@ def render_svg(history: DoseHistory, chart_id: str = "dose-chart") -> str:
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>')
         out.append(f'<text class="tick" x="{LEFT - 6}" y="{y}" text-anchor="end" '
                    f'dominant-baseline="middle">{escape(number(value))}</text>')
+    # (Translated outside the f-strings: the message extractor does not look into them.)
+    dose_title, concentration_title = _("Daily dose, µg/day"), _("Concentration, µg/ml")
     out.append(f'<text class="axis-title" x="{LEFT}" y="{DOSE_TOP - 4}">'
-               f'{escape(_("Daily dose, µg/day"))}</text>')
-    out.append(f'<text class="axis-title" x="{LEFT}" y="{CONC_TOP - 6}">'
-               f'{escape(_("Concentration, µg/ml"))}</text>')
+               f'{escape(dose_title)}</text>')
+    out.append(f'<text class="axis-title" x="{LEFT}" y="{CONC_TOP - 8}">'
+               f'{escape(concentration_title)}</text>')
     for when, text in time_ticks(start, end):
         x = _fmt(scale.x(when))
         out.append(f'<line class="grid grid-time" x1="{x}" x2="{x}" y1="{DOSE_TOP}" '

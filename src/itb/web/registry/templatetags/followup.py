@@ -24,3 +24,11 @@ def flag_label(code: str) -> str:
 def pump_status(status: str) -> str:
     """A pump's replacement status in words."""
     return str(followup.PUMP_STATUS_LABELS.get(status, status))
+
+
+@register.simple_tag(takes_context=True)
+def section_page_link(context: template.Context, section: str, page: int) -> str:
+    """The board's URL with one section turned to ``page`` (the others stay where they are)."""
+    params = context["request"].GET.copy()
+    params[f"{section}_page"] = str(page)
+    return f"?{params.urlencode()}#{section.replace('_', '-')}"

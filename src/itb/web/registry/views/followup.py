@@ -4,20 +4,22 @@ The arithmetic is the core's, never repeated here: the board and the patient pag
 ``itb.analysis.followup`` (the same lists as ``itb due``), and the refill preview calls the
 functions of ``itb.domain.followup`` that those lists are built with.
 
-The board's entries are computed once per (scope, date, data version) and kept in the cache,
-as the report is (see views/report.py): any write gives a fresh list.
+Each patient's board entry is kept until that patient's record changes (``board_entries``).
 """
 
 from __future__ import annotations
 
-import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django import forms
-from django.core.cache import cache
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -48,7 +50,7 @@ from itb.domain.pumps import (
 from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
 from itb.web.registry.permissions import Action
-from itb.web.registry.selectors import registry_for, require, sites_for
+from itb.web.registry.selectors import record_versions, registry_for, require, sites_for
 from itb.web.registry.templatetags.dose_chart import (
     COMPLICATION,
     SURGERY,
@@ -57,7 +59,6 @@ from itb.web.registry.templatetags.dose_chart import (
     Marker,
 )
 from itb.web.registry.templatetags.registry import number
-from itb.web.registry.views.report import data_version, scope_key
 
 DEFAULT_RULES = core.FollowUpRules()
 CALCULATE = "calculate"  # the name of the refill form's "Calculate" button
@@ -79,8 +80,9 @@ PUMP_STATUS_LABELS: dict[str, Promise] = {
 
 
 def today() -> date:
-    """The date the pages compute for unless told otherwise (one place, so tests can set it)."""
-    return timezone.localdate()
+    """The date the follow-up pages compute for unless told otherwise: today, or the
+    ``ITB_FOLLOW_UP_DATE`` setting (the demo's data date)."""
+    return settings.FOLLOW_UP_DATE or timezone.localdate()
 
 
 def _float(value: Decimal | float | None) -> float | None:
@@ -192,7 +194,9 @@ def refill_form_context(patient: Patient, table: str, form: forms.Form,
         # A field that did not parse is simply left out of the arithmetic.
         values = {name: value for name, value in values.items() if name not in form.errors}
     else:
-        values = dict(form.initial)
+        # Initial values are text as typed ("162,5"): parsed by the fields, as if sent.
+        values = {name: form.fields[name].clean(value) if name in form.fields else value
+                  for name, value in form.initial.items()}
     return {"preview": refill_preview(patient, values, editing), "calculate": CALCULATE}
 
 
@@ -202,13 +206,18 @@ def new_refill_initial(patient: Patient, today: date) -> dict[str, Any]:
     initial: dict[str, Any] = {"refill_date": today}
     last = patient.refills.filter(refill_date__lte=today).order_by("-refill_date", "-id").first()
     if last is not None:
-        initial.update(concentration_mcg_ml=last.concentration_mcg_ml,
-                       daily_dose_mcg=last.daily_dose_mcg)
+        initial.update(concentration_mcg_ml=_typed(last.concentration_mcg_ml),
+                       daily_dose_mcg=_typed(last.daily_dose_mcg))
     pump = patient.implantations.filter(kind__in=PUMP_KINDS, implant_date__lte=today) \
         .order_by("-implant_date", "-id").first()
     if pump is not None and pump.reservoir_ml is not None:
-        initial["volume_ml"] = pump.reservoir_ml
+        initial["volume_ml"] = _typed(pump.reservoir_ml)
     return initial
+
+
+def _typed(value: Decimal | None) -> str | None:
+    """A stored number as a clinician would type it: "1000", "162,5" (not "1000.00")."""
+    return None if value is None else number(value).replace("\xa0", "").replace(" ", "")
 
 
 # --- what a flag says -------------------------------------------------------------------------
@@ -276,7 +285,8 @@ def shown_flags(flags: tuple[core.Flag, ...]) -> list[ShownFlag]:
 
 # --- the board ------------------------------------------------------------------------------
 
-BOARD_CACHE_SECONDS = 24 * 3600
+SECTIONS = ("refills", "residual", "pumps", "no_refill", "dose")
+SECTION_PAGE_SIZE = 50
 DAY_CHOICES = (7, 14, 30, 60, 90)
 MAX_DAYS = 366
 
@@ -307,7 +317,11 @@ class BoardQuery:
 @dataclass(frozen=True)
 class BoardRow:
     entry: FollowUp
-    flags: list[ShownFlag]
+
+    @cached_property
+    def flags(self) -> list[ShownFlag]:
+        # Put in words only for the rows of the page shown.
+        return shown_flags(self.entry.flags)
 
     def flag(self, code: str) -> core.Flag | None:
         return next((f for f in self.entry.flags if f.code == code), None)
@@ -345,15 +359,47 @@ class Board:
         return sum(1 for row in self.refills if row.entry.overdue)
 
 
+# Each patient's entry is kept in this process, per date, until that patient's record
+# changes: after a refill is saved only that patient is computed again, not the whole site.
+# (A patient's entry depends on nothing but the patient's own rows and the date.) Kept as
+# objects, not pickled into the cache: unpickling thousands of entries costs more than a
+# page should.
+_MEMO_DATES = 4
+_SUBSET_LIMIT = 500  # above this many changed patients, read the whole scope at once
+_memo: OrderedDict[date, dict[str, tuple[tuple[Any, ...], FollowUp | None]]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def forget_entries() -> None:
+    """Drop every kept entry (tests start from nothing)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def _board_order(entry: FollowUp) -> tuple[int, date, str]:
+    # The core's order of ``follow_up``: most overdue first, then by due date, then by id.
+    return (-entry.days_overdue, entry.next_refill_due or date.max, entry.patient_id)
+
+
 def board_entries(user: Any, on: date) -> list[FollowUp]:
-    """Every patient of the user's scope on therapy on ``on`` (cached per data version)."""
-    material = "|".join((scope_key(user), on.isoformat(), data_version(user)))
-    key = "registry:follow-up:" + hashlib.sha256(material.encode()).hexdigest()
-    entries: list[FollowUp] | None = cache.get(key)
-    if entries is None:
-        entries = follow_up(registry_for(user, on), on)
-        cache.set(key, entries, BOARD_CACHE_SECONDS)
-    return entries
+    """Every patient of the user's scope on therapy on ``on``, in the core's order."""
+    versions = record_versions(user)
+    with _memo_lock:
+        known = _memo.setdefault(on, {})
+        _memo.move_to_end(on)
+        while len(_memo) > _MEMO_DATES:
+            _memo.popitem(last=False)
+        stale = [pid for pid, version in versions.items()
+                 if pid not in known or known[pid][0] != version]
+    if stale:
+        subset = stale if len(stale) <= _SUBSET_LIMIT else None
+        computed = {entry.patient_id: entry
+                    for entry in follow_up(registry_for(user, on, patient_ids=subset), on)}
+        with _memo_lock:
+            for pid in stale:
+                known[pid] = (versions[pid], computed.get(pid))
+    entries = [entry for pid in versions if (entry := known[pid][1]) is not None]
+    return sorted(entries, key=_board_order)
 
 
 def build_board(entries: list[FollowUp], on: date, days: int, site: str = "") -> Board:
@@ -361,7 +407,7 @@ def build_board(entries: list[FollowUp], on: date, days: int, site: str = "") ->
     replacement window opening within ``days`` days), for one site or all."""
     scoped = [entry for entry in entries if not site or entry.site == site]
     horizon = on + timedelta(days=days)
-    rows = [BoardRow(entry, shown_flags(entry.flags)) for entry in due_list(scoped, days)]
+    rows = [BoardRow(entry) for entry in due_list(scoped, days)]
     codes = [set(row.entry.flag_codes) for row in rows]
     pump_statuses = {IN_REPLACEMENT_WINDOW, PAST_SERVICE_LIFE}
     pumps = [row for row in rows
@@ -393,9 +439,12 @@ def follow_up_board(request: HttpRequest) -> HttpResponse:
     query = BoardQuery.read(request, {site.code for site in sites})
     on = query.on or today()
     board = build_board(board_entries(user, on), on, query.days, query.site)
+    # Each section a page at a time: a site of thousands may have hundreds due in a month.
+    pages = {name: Paginator(getattr(board, name), SECTION_PAGE_SIZE).get_page(
+        request.GET.get(f"{name}_page")) for name in SECTIONS}
     return render(request, "registry/followup_board.html", {
-        "board": board, "query": query, "sites": sites, "day_choices": DAY_CHOICES,
-        "today": today(),
+        "board": board, "pages": pages, "query": query, "sites": sites,
+        "day_choices": DAY_CHOICES, "fixed_date": settings.FOLLOW_UP_DATE,
     })
 
 
