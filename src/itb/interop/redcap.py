@@ -245,7 +245,7 @@ def _key(name: str) -> str:
 
 
 @dataclass
-class Mapping_:
+class FieldMapping:
     """Their field names and codes -> the registry's (``mapping.toml``, docs/redcap.md)."""
 
     record_id: str | None = None
@@ -257,7 +257,7 @@ class Mapping_:
 _MAPPING_KEYS = ("record_id", "fields", "codes", "ignore")
 
 
-def read_mapping(path: Path) -> Mapping_:
+def read_mapping(path: Path) -> FieldMapping:
     problems: list[Issue] = []
     text = _read_text(path, problems)
     if text is None:
@@ -279,7 +279,7 @@ def read_mapping(path: Path) -> Mapping_:
     if problems:
         raise InteropInvalid(problems)
     record_id = data.get("record_id")
-    return Mapping_(None if record_id is None else str(record_id), mapped, codes,
+    return FieldMapping(None if record_id is None else str(record_id), mapped, codes,
                     frozenset(str(x) for x in data.get("ignore", [])))
 
 
@@ -365,7 +365,7 @@ class Conversion:
 def convert_records(records: Path, dictionary: Path, mapping: Path | None = None) -> Conversion:
     """REDCap records (flat raw export) as registry tables, not yet validated."""
     their = read_dictionary(dictionary)
-    plan = read_mapping(mapping) if mapping is not None else Mapping_()
+    plan = read_mapping(mapping) if mapping is not None else FieldMapping()
     ours = {f.name: f for f in fields()}
     targets = {f.target: f for f in fields()}
     problems: list[Issue] = []
@@ -453,7 +453,7 @@ def convert_records(records: Path, dictionary: Path, mapping: Path | None = None
 
 
 def _columns(file: str, header: list[str], record_id: str, field_of: Mapping[str, Field],
-             info: Mapping[str, DictionaryField], plan: Mapping_, problems: list[Issue]
+             info: Mapping[str, DictionaryField], plan: FieldMapping, problems: list[Issue]
              ) -> dict[str, tuple[Field, list[tuple[int, str]]]]:
     """Their field -> (our field, [(column index, checkbox code or '')])."""
     if record_id not in header:
@@ -482,7 +482,7 @@ def _columns(file: str, header: list[str], record_id: str, field_of: Mapping[str
 
 
 def _value(file: str, line: int, name: str, target: Field, item: DictionaryField,
-           indexes: list[tuple[int, str]], row: list[str], plan: Mapping_,
+           indexes: list[tuple[int, str]], row: list[str], plan: FieldMapping,
            problems: list[Issue]) -> str:
     codes = plan.codes.get(name)
     if item.kind == "checkbox":
