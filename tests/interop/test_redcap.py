@@ -187,3 +187,89 @@ def test_not_a_dictionary_and_unmapped_field(tmp_path: Path,
     assert main(["redcap", "import", str(records), "--dictionary", str(dictionary),
                  str(tmp_path / "o"), "--lang", "et"]) == 2
     assert "väljal their_extra pole registris vastet" in capsys.readouterr().err
+
+
+def _dictionary(tmp_path: Path) -> Path:
+    dictionary = tmp_path / "d.csv"
+    redcap.write_dictionary(dictionary, "en")
+    return dictionary
+
+
+HEAD = ("record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,site,sex,"
+        "birth_date,diagnosis,syndrome,functional_level,implant_date,implantations_site,kind\n")
+
+
+def test_longitudinal_records_merge_and_conflicts_are_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "records.csv"
+    records.write_text(
+        HEAD + "P1,baseline_arm_1,,,TLH,F,1990-05-01,,,,,,\n"
+        "P1,visit_arm_1,,,,,,cerebral_palsy,spastic_paraparesis,high,,,\n"
+        "P1,visit_arm_1,implantations,1,,,,,,,2015-03-02,TLH,initial\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["redcap", "import", str(records), "--dictionary", str(_dictionary(tmp_path)),
+                 str(out), "--cutoff", "2024-07-31"]) == 0
+    assert load_registry(out).patients.row(0, named=True)["diagnosis"] == "cerebral_palsy"
+    records.write_text(records.read_text().replace(",,,cerebral_palsy", ",M,,cerebral_palsy"),
+                       encoding="utf-8")
+    assert main(["redcap", "import", str(records), "--dictionary", str(tmp_path / "d.csv"),
+                 str(tmp_path / "o2"), "--lang", "en"]) == 2
+    assert ("records.csv:3: sex: the record has different values for this field ('F' and "
+            "'M')") in capsys.readouterr().err
+
+
+def test_mapping_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('colour = "x"\n[fields]\ngender = "patients.gender"\n', encoding="utf-8")
+    records = tmp_path / "records.csv"
+    records.write_text(HEAD, encoding="utf-8")
+    assert main(["redcap", "import", str(records), "--dictionary", str(_dictionary(tmp_path)),
+                 str(tmp_path / "o"), "--mapping", str(mapping), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "m.toml: colour: unknown key 'colour'" in err
+    assert ("m.toml: fields.gender: 'patients.gender' is not a registry column in the form "
+            "table.column") in err
+    mapping.write_text("[codes.sex]\n\"1\" = \"M\"\n", encoding="utf-8")
+    records.write_text(HEAD + "P1,,,,TLH,2,1990-05-01,cerebral_palsy,spastic_paraparesis,"
+                       "high,,,\n", encoding="utf-8")
+    assert main(["redcap", "import", str(records), "--dictionary", str(tmp_path / "d.csv"),
+                 str(tmp_path / "o"), "--mapping", str(mapping), "--lang", "en"]) == 2
+    assert "records.csv:2: sex: the code '2' is not in the mapping file's codes" in \
+        capsys.readouterr().err
+    mapping.write_text("[fields\n", encoding="utf-8")
+    assert main(["redcap", "import", str(records), "--dictionary", str(tmp_path / "d.csv"),
+                 str(tmp_path / "o"), "--mapping", str(mapping), "--lang", "et"]) == 2
+    assert "m.toml: vastavusfaili ei saa lugeda" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_checkbox_with_two_boxes_ticked(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    rows = list(csv.reader(_dictionary(tmp_path).open(encoding="utf-8")))
+    for row in rows:
+        if row[0] == "syndrome":
+            row[3] = "checkbox"
+    theirs = tmp_path / "theirs.csv"
+    with theirs.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    records = tmp_path / "records.csv"
+    records.write_text(
+        "record_id,site,sex,birth_date,diagnosis,syndrome___spastic_tetraparesis,"
+        "syndrome___spastic_paraparesis,functional_level\n"
+        "P1,TLH,F,1990-05-01,cerebral_palsy,1,1,high\n", encoding="utf-8")
+    assert main(["redcap", "import", str(records), "--dictionary", str(theirs),
+                 str(tmp_path / "o"), "--lang", "en"]) == 2
+    assert ("records.csv:2: syndrome: several choices are ticked (spastic_tetraparesis, "
+            "spastic_paraparesis)") in capsys.readouterr().err
+
+
+def test_dictionary_in_estonian_and_missing_files(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d.csv"
+    assert main(["redcap", "dictionary", str(out)]) == 0
+    rows = {row[0]: row for row in csv.reader(out.open(encoding="utf-8"))}
+    assert rows["sex"][4] == "Sugu" and rows["sex"][5] == "M, Mees | F, Naine"
+    assert rows["site"][3] == "text"  # no --sites-from: site codes are typed
+    assert main(["redcap", "import", str(tmp_path / "none.csv"), "--dictionary", str(out),
+                 str(tmp_path / "o"), "--lang", "en"]) == 2
+    assert "none.csv: the file is missing" in capsys.readouterr().err
