@@ -19,6 +19,8 @@ EXPECTED_FILES = {
     "report.html", "report.md", "report.json", "figure2.png", "figure2.svg",
     "flow.csv", "table1.csv", "figure2.csv", "table2.csv", "complication_proportion.csv",
     "complications_per_patient.csv", "assessments.csv", "follow_up.csv",
+    "survival.png", "survival.svg", "survival.csv", "survival_at_risk.csv", "competing_risk.csv",
+    "incidence.csv", "pump_ends.csv", "device_survival.csv", "literature.csv",
 }
 
 
