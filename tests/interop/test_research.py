@@ -198,3 +198,18 @@ def test_report_with_suppression(tmp_path: Path) -> None:
     flow = (out / "flow.csv").read_text(encoding="utf-8")
     assert "<5" in flow and ",1 (" not in flow
     assert "Small-cell suppression" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_suppression_of_the_proportion_note_and_other_diagnoses(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert main(["report", str(REFERENCE_COHORT), "--out", str(out), "--lang", "en",
+                 "--suppress-below", "8"]) == 0
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    # 7 of 43 patients had a complication: the count, its percentage and intervals go
+    assert "<8 of 43 patients (‡)" in markdown and "7 of 43" not in markdown
+    proportion = (out / "complication_proportion.csv").read_text(encoding="utf-8")
+    assert "%" not in proportion.split("\n", 1)[1]
+    assert "Other diagnoses:" not in markdown  # free-text rare diseases
+    plain = tmp_path / "plain"
+    assert main(["report", str(REFERENCE_COHORT), "--out", str(plain), "--lang", "en"]) == 0
+    assert "7 of 43 patients" in (plain / "report.md").read_text(encoding="utf-8")

@@ -8,7 +8,9 @@ are kept (an empty cell reveals no one). A note under each table says what was d
 
 A count is a cell that is a whole number, optionally followed by a percentage in parentheses
 (``12``, ``7 (16)``); in a table with headings only the rows under a heading are counts (the
-rows above them are summaries such as medians).
+rows above them are summaries such as medians). The complication proportion's note gets its
+small counts masked too (and then its intervals withheld), and the list of free-text "other"
+diagnoses is left out.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from itb.reports.i18n import text
 from itb.reports.tables import DisplayTable, Row
 
 _COUNT = re.compile(r"^(\d+)(?: \(\d+(?:[.,]\d+)?%?\))?$")
@@ -53,8 +56,8 @@ def suppress_table(table: DisplayTable, k: int, lang: str) -> DisplayTable:
         block_of[r] = block
         if not in_section:
             continue
-        for c, text in enumerate(row.cells[1:], start=1):
-            value = _count(text)
+        for c, content in enumerate(row.cells[1:], start=1):
+            value = _count(content)
             if value is not None:
                 counts[(r, c)] = value
     masked = {cell for cell, value in counts.items() if 0 < value < k}
@@ -80,11 +83,43 @@ def suppress_table(table: DisplayTable, k: int, lang: str) -> DisplayTable:
         cells[r][c] = f"<{k}"
     for r, c in complements:
         cells[r][c] = COMPLEMENT
+    notes = [note for note in table.notes if not note.startswith(_details_note(lang))]
+    if table.key == "complication_proportion":
+        notes, hidden = _mask_note_counts(notes, k)
+        if hidden:  # an interval around a masked proportion would give the count back
+            cells = [[row[0], *[COMPLEMENT] * (len(row) - 1)] for row in cells]
     rows = [Row(cells[r], row.section) for r, row in enumerate(table.rows)]
-    notes = [*table.notes, NOTES[lang].format(k=k, last=k - 1)] if k > 1 else table.notes
+    notes = [*notes, NOTES[lang].format(k=k, last=k - 1)] if k > 1 else notes
     if table.key == "figure2":
         notes = [*notes, DROPPED[lang]]
     return replace(table, rows=rows, notes=notes)
+
+
+def _details_note(lang: str) -> str:
+    """The start of the note listing the free-text 'other' diagnoses: each may be one
+    patient's rare disease, so it is not published with suppression."""
+    return text("other_diagnoses_note", lang, details="\x00").split("\x00")[0]
+
+
+_INTEGER = re.compile(r"(?<![\d.,])\d+(?![\d.,%])")
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s?%")
+
+
+def _mask_note_counts(notes: list[str], k: int) -> tuple[list[str], bool]:
+    """Counts 1…k−1 in the text of the notes masked (e.g. "3 of 43 patients")."""
+    hidden = False
+
+    def mask(match: re.Match[str]) -> str:
+        nonlocal hidden
+        if 0 < int(match.group()) < k:
+            hidden = True
+            return f"<{k}"
+        return match.group()
+
+    masked = [_INTEGER.sub(mask, note) for note in notes]
+    if hidden:  # a percentage of a known total gives the count back
+        masked = [_PERCENT.sub(COMPLEMENT, note) for note in masked]
+    return masked, hidden
 
 
 def suppress_tables(tables: list[DisplayTable], k: int, lang: str) -> list[DisplayTable]:
