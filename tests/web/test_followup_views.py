@@ -406,3 +406,9 @@ def test_after_a_write_only_that_patient_is_computed_again(clinic: World, client
     client.post(reverse("registry:patient_delete", args=["P-A1"]), {"version": "1"})
     assert ids(board(client).context["board"].refills) == []
     assert len(computed) == 2
+
+
+def test_the_timeline_shows_the_residual_withdrawn(clinic: World, client_as: ClientAs) -> None:
+    html = detail(client_as("clinician_a"), "P-A5").content.decode()
+    timeline = html[html.index('class="timeline"'):]
+    assert re.search(r"<dt>Välja võetud jääk</dt><dd>4 ml</dd>", timeline)

@@ -78,6 +78,7 @@ def implantation_entry(event: Implantation, lang: str) -> Entry:
 def refill_entry(event: Refill) -> Entry:
     # The tag says what it is; a title repeating it would be noise on a long timeline.
     return Entry(event.refill_date, "refills", "", _present([
+        (_("Residual withdrawn"), _with_unit(event.residual_ml, "ml")),
         (_("Volume"), _with_unit(event.volume_ml, "ml")),
         (_("Concentration"), _with_unit(event.concentration_mcg_ml, "µg/ml")),
         (_("Daily dose"), _with_unit(event.daily_dose_mcg, _("µg/day"))),
