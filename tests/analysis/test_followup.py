@@ -287,3 +287,23 @@ def test_reference_cohort_at_the_cutoff() -> None:
     listed = [e.patient_id for e in due_list(entries, 30)]
     assert listed == ["ITB021", "ITB008", "ITB017", "ITB029", "ITB034", "ITB024"]
     assert all(len(e.history) == len(e.flags) for e in entries)  # no old findings either
+
+
+@pytest.mark.parametrize("on", [date(2016, 3, 1), date(2021, 11, 15), ON])
+def test_current_flags_are_the_full_historys_latest(tmp_path, on: date) -> None:
+    """The list reads only each patient's latest refills; the result must be what the whole
+    history gives (its state flags and the latest refill date's findings)."""
+    from itb.analysis.followup import STATE_FLAGS
+    from itb.registry_io.synth import write_synthetic_registry
+
+    write_synthetic_registry(tmp_path / "synth", 300, seed=4)
+    reg = load_registry(tmp_path / "synth")
+    entries = follow_up(reg, on)
+    assert entries
+    flagged = 0
+    for entry in entries:
+        latest = entry.last_refill.refill_date if entry.last_refill else None
+        expected = [f for f in entry.history if f.code in STATE_FLAGS or f.on == latest]
+        assert sorted(entry.flags, key=repr) == sorted(expected, key=repr), entry.patient_id
+        flagged += bool(entry.flags)
+    assert flagged  # the comparison is not vacuous

@@ -23,11 +23,12 @@ how each date and flag is computed. Only rows dated on or before ``on`` are used
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -59,6 +60,7 @@ from itb.domain.pumps import (
 )
 from itb.registry_io.loader import Registry
 
+T = TypeVar("T")
 DEFAULT_DAYS = 30
 DEFAULT_RULES = FollowUpRules()
 # Flags of the patient's state on the date; the others belong to one refill.
@@ -74,7 +76,8 @@ class FollowUp:
     stability date, which of the two limited it), from ``last_fill``: the latest refill, or
     the implantation of a pump placed after it (filled at surgery, no volume recorded, so
     only the drug-stability limit is known). ``flags`` are the current ones: the state on
-    ``on`` and the findings of the latest refill; ``history`` holds every refill's findings.
+    ``on`` and the findings of the latest refill; ``history`` holds every refill's findings
+    (computed when first asked for: the lists need only the current ones).
     """
 
     patient_id: str
@@ -89,7 +92,22 @@ class FollowUp:
     replacement: ReplacementSchedule | None
     replacement_status: str  # pumps.NOT_DUE / IN_REPLACEMENT_WINDOW / PAST_SERVICE_LIFE
     flags: tuple[Flag, ...]
-    history: tuple[Flag, ...]
+    # What ``history`` is computed from; ``surgery_flags``: an overdue refill counted from a
+    # pump's implantation, which no refill row carries.
+    surgery_flags: tuple[Flag, ...] = field(default=(), repr=False, compare=False)
+    registry: Registry | None = field(default=None, repr=False, compare=False)
+    catalogue: PumpCatalogue = field(default=DEFAULT_CATALOGUE, repr=False, compare=False)
+    rules: FollowUpRules = field(default=DEFAULT_RULES, repr=False, compare=False)
+
+    @cached_property
+    def history(self) -> tuple[Flag, ...]:
+        """Every finding up to ``on``: each refill's, in date order, then the state's."""
+        if self.registry is None:
+            return self.flags
+        patient = _patients(self.registry, patient_id=self.patient_id)[0]
+        return self.surgery_flags + follow_up_flags(
+            patient.refills, patient.implantations, self.on, origin=self.origin,
+            catalogue=self.catalogue, rules=self.rules)
 
     @property
     def next_refill_due(self) -> date | None:
@@ -173,30 +191,51 @@ class _Patient:
     refills: list[Refill]
 
 
-def _patients(registry: Registry, site: str | None = None,
-              patient_id: str | None = None) -> list[_Patient]:
+def _patients(registry: Registry, site: str | None = None, patient_id: str | None = None,
+              recent_on: date | None = None) -> list[_Patient]:
+    """The patients (of ``site``, or one ``patient_id``) with their surgeries and refills.
+
+    With ``recent_on``, only the refills the current state on that date depends on: those of
+    the latest refill date on or before it, and the one refill before them (for the residual
+    and dose-step checks). A long history is then never turned into objects.
+    """
     patients = registry.patients
     if site is not None:
         patients = patients.filter(pl.col("site") == site)
     if patient_id is not None:
         patients = patients.filter(pl.col("patient_id") == patient_id)
     ids = patients.select("patient_id")
-    implants: dict[str, list[Implantation]] = defaultdict(list)
-    for pid, when, kind, model in (registry.implantations.join(ids, on="patient_id", how="semi")
-                                   .select("patient_id", "implant_date", "kind", "pump_model")
-                                   .iter_rows()):
-        implants[pid].append(Implantation(when, kind, model))
-    refills: dict[str, list[Refill]] = defaultdict(list)
-    columns = ("patient_id", "refill_date", "volume_ml", "concentration_mcg_ml",
-               "daily_dose_mcg", "residual_ml")
+    implants = _grouped(registry.implantations.join(ids, on="patient_id", how="semi"),
+                        ("implant_date", "kind", "pump_model"), Implantation)
     # In date order; a day's refills keep the order they were recorded in.
-    for pid, *values in (registry.refills.join(ids, on="patient_id", how="semi")
-                         .select(columns).sort("patient_id", "refill_date", maintain_order=True)
-                         .iter_rows()):
-        refills[pid].append(Refill(*values))
+    rows = (registry.refills.join(ids, on="patient_id", how="semi")
+            .sort("patient_id", "refill_date", maintain_order=True))
+    if recent_on is not None:
+        when = pl.col("refill_date")
+        rows = rows.filter(when <= recent_on)
+        index = pl.int_range(pl.len()).over("patient_id")
+        first_latest = index.filter(when == when.max()).min().over("patient_id")
+        rows = rows.filter(index >= first_latest - 1)
+    refills = _grouped(rows,
+                       ("refill_date", "volume_ml", "concentration_mcg_ml", "daily_dose_mcg",
+                        "residual_ml"), Refill)
     return [_Patient(pid, site_code, origin, end, implants[pid], refills[pid])
             for pid, site_code, origin, end in patients.select(
                 "patient_id", "site", "spasticity_origin", "therapy_end_date").iter_rows()]
+
+
+def _grouped(frame: pl.DataFrame, columns: Sequence[str],
+             make: Callable[..., T]) -> defaultdict[str, list[T]]:
+    """One ``make(*values)`` per row, by patient, in row order.
+
+    Built from whole columns, not row by row: this is most of the time of a large list.
+    """
+    out: defaultdict[str, list[T]] = defaultdict(list)
+    values = [frame.get_column(name).to_list() for name in columns]
+    for pid, item in zip(frame.get_column("patient_id").to_list(), map(make, *values),
+                         strict=True):
+        out[pid].append(item)
+    return out
 
 
 def _on_therapy(patient: _Patient, on: date) -> bool:
@@ -204,15 +243,17 @@ def _on_therapy(patient: _Patient, on: date) -> bool:
     return started and (patient.end is None or patient.end > on)
 
 
-def _entry(patient: _Patient, on: date, catalogue: PumpCatalogue,
+def _entry(registry: Registry, patient: _Patient, on: date, catalogue: PumpCatalogue,
            rules: FollowUpRules) -> FollowUp:
-    history = follow_up_flags(patient.refills, patient.implantations, on, origin=patient.origin,
-                              catalogue=catalogue, rules=rules)
-    done = [r for r in patient.refills if r.refill_date <= on]
+    done = [r for r in patient.refills if r.refill_date <= on]  # in date order
     last = done[-1] if done else None
+    latest = last.refill_date if last is not None else None
+    # The current findings need only the latest refill(s) and the one before them.
+    first_latest = next((i for i, r in enumerate(done) if r.refill_date == latest), 0)
+    recent = follow_up_flags(done[max(first_latest - 1, 0):], patient.implantations, on,
+                             origin=patient.origin, catalogue=catalogue, rules=rules)
     pump = current_pump(patient.implantations, on)
     alarm_volume = catalogue.model_for(pump.pump_model if pump else None).alarm_volume_ml
-    due: RefillDue | None
     extra: list[Flag] = []
     if last is not None and (pump is None or pump.implant_date <= last.refill_date):
         last_fill = last.refill_date
@@ -228,8 +269,7 @@ def _entry(patient: _Patient, on: date, catalogue: PumpCatalogue,
                               stability_days=rules.stability_days)
         if on > due.due_date:
             extra.append(Flag(REFILL_OVERDUE, due.due_date, (on - due.due_date).days))
-    latest = last.refill_date if last is not None else None
-    current = tuple(extra) + tuple(flag for flag in history
+    current = tuple(extra) + tuple(flag for flag in recent
                                    if flag.code in STATE_FLAGS or flag.on == latest)
     schedule = pump_replacement(patient.implantations, on, catalogue,
                                 rules.replacement_window_months)
@@ -239,7 +279,8 @@ def _entry(patient: _Patient, on: date, catalogue: PumpCatalogue,
         pump_implant_date=pump.implant_date if pump else None,
         last_refill=last, last_fill=last_fill, refill_due=due, replacement=schedule,
         replacement_status=replacement_status(schedule, on),
-        flags=_by_code_order(current), history=tuple(extra) + history)
+        flags=_by_code_order(current), surgery_flags=tuple(extra), registry=registry,
+        catalogue=catalogue, rules=rules)
 
 
 def _by_code_order(flags: Sequence[Flag]) -> tuple[Flag, ...]:
@@ -256,8 +297,9 @@ def follow_up(registry: Registry, on: date, site: str | None = None, *,
               rules: FollowUpRules = DEFAULT_RULES) -> list[FollowUp]:
     """Every patient on therapy on ``on`` (of ``site``, if given): most overdue first, then
     by next refill date, then by patient_id."""
-    entries = [_entry(patient, on, catalogue, rules)
-               for patient in _patients(registry, site=site) if _on_therapy(patient, on)]
+    entries = [_entry(registry, patient, on, catalogue, rules)
+               for patient in _patients(registry, site=site, recent_on=on)
+               if _on_therapy(patient, on)]
     return sorted(entries, key=_sort_key)
 
 
@@ -265,9 +307,9 @@ def patient_follow_up(registry: Registry, patient_id: str, on: date, *,
                       catalogue: PumpCatalogue = DEFAULT_CATALOGUE,
                       rules: FollowUpRules = DEFAULT_RULES) -> FollowUp | None:
     """One patient's entry, for the patient page; None when not on therapy on ``on``."""
-    for patient in _patients(registry, patient_id=patient_id):
+    for patient in _patients(registry, patient_id=patient_id, recent_on=on):
         if _on_therapy(patient, on):
-            return _entry(patient, on, catalogue, rules)
+            return _entry(registry, patient, on, catalogue, rules)
     return None
 
 
