@@ -412,3 +412,53 @@ def test_the_timeline_shows_the_residual_withdrawn(clinic: World, client_as: Cli
     html = detail(client_as("clinician_a"), "P-A5").content.decode()
     timeline = html[html.index('class="timeline"'):]
     assert re.search(r"<dt>Välja võetud jääk</dt><dd>4 ml</dd>", timeline)
+
+
+# --- the board's list as a file ---------------------------------------------------------------
+
+def download(client: Client, fmt: str, **params: Any) -> Any:
+    response = client.get(reverse("registry:follow_up_download", args=[fmt]), params)
+    assert response.status_code == 200
+    assert "itb-due" in response["Content-Disposition"] and f".{fmt}" in \
+        response["Content-Disposition"]
+    return response
+
+
+def test_the_json_download_is_the_cores_due_list(clinic: World, client_as: ClientAs) -> None:
+    """The same list as ``itb due --format json`` gives, from the same code."""
+    from itb.analysis.followup import due_list, follow_up
+    from itb.web.registry.selectors import registry_for
+
+    expected = [entry.to_json() for entry in due_list(
+        follow_up(registry_for(clinic.users["coordinator"], ON), ON, site="TLN"), 30)]
+    got = download(client_as("clinician_a"), "json").json()
+    assert got == expected
+    assert [row["patient_id"] for row in got][:2] == ["P-A1", "P-A2"]
+    assert got[1]["days_overdue"] == 2 and got[1]["next_refill_due"] == "2024-05-30"
+    assert "P-B1" not in {row["patient_id"] for row in got}
+
+
+def test_the_calendar_download_parses_as_icalendar(clinic: World,
+                                                   client_as: ClientAs) -> None:
+    from icalendar import Calendar
+
+    response = download(client_as("clinician_a"), "ics", days=60)
+    assert response["Content-Type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    events = {str(event["uid"]): event for event in calendar.walk("VEVENT")}
+    refill_a2 = next(event for uid, event in events.items() if uid.startswith("refill-P-A2@"))
+    assert refill_a2.decoded("dtstart") == date(2024, 5, 30)
+    assert not any("P-B1" in uid for uid in events)
+
+
+def test_the_csv_download_follows_the_site_and_period(clinic: World,
+                                                      client_as: ClientAs) -> None:
+    text = download(client_as("coordinator"), "csv", site="TRT", days=60).content.decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("patient_id,") and len(lines) == 2
+    assert lines[1].startswith("P-B1,TRT,")
+
+
+def test_an_unknown_download_format_is_not_found(clinic: World, client_as: ClientAs) -> None:
+    url = reverse("registry:follow_up_download", args=["xlsx"])
+    assert client_as("clinician_a").get(url).status_code == 404

@@ -76,6 +76,8 @@ CASES: list[Case] = [
     *(Case("event_delete", _event(table), "GET", PATIENT_PAGE) for table in EVENT_MODELS),
     # The follow-up board: a clinician sees their sites', the coordinator every site's.
     Case("follow_up", lambda w: [], "GET", row(OK, OK, OK, FORBIDDEN, FORBIDDEN)),
+    *(Case("follow_up_download", lambda w, f=fmt: [f], "GET",
+           row(OK, OK, OK, FORBIDDEN, FORBIDDEN)) for fmt in ("ics", "csv", "json")),
     Case("report", lambda w: [], "GET", REPORT),
     Case("report_file", lambda w: ["report.json"], "GET", REPORT),
     Case("report_file", lambda w: ["figure2.svg"], "GET", REPORT),

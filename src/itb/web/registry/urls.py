@@ -51,6 +51,7 @@ urlpatterns = [
     path("patients/<str:patient_id>/<table:table>/<int:pk>/delete/", events.event_delete,
          name="event_delete"),
     path("follow-up/", followup.follow_up_board, name="follow_up"),
+    path("follow-up/due.<str:fmt>", followup.follow_up_download, name="follow_up_download"),
     path("report/", report.report, name="report"),
     path("report/files/<str:name>", report.report_file, name="report_file"),
     path("language/", account.set_language, name="set_language"),

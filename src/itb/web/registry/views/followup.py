@@ -16,15 +16,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -47,6 +49,7 @@ from itb.domain.pumps import (
     PumpModel,
     current_pump,
 )
+from itb.reports.followup import render as render_due
 from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
 from itb.web.registry.permissions import Action
@@ -442,10 +445,40 @@ def follow_up_board(request: HttpRequest) -> HttpResponse:
     # Each section a page at a time: a site of thousands may have hundreds due in a month.
     pages = {name: Paginator(getattr(board, name), SECTION_PAGE_SIZE).get_page(
         request.GET.get(f"{name}_page")) for name in SECTIONS}
+    same_list = urlencode({"days": query.days, "on": on.isoformat(),
+                           **({"site": query.site} if query.site else {})})
     return render(request, "registry/followup_board.html", {
         "board": board, "pages": pages, "query": query, "sites": sites,
         "day_choices": DAY_CHOICES, "fixed_date": settings.FOLLOW_UP_DATE,
+        "downloads": [(fmt, f"{reverse('registry:follow_up_download', args=[fmt])}?{same_list}")
+                      for fmt in DOWNLOADS],
     })
+
+
+DOWNLOADS = {"ics": "text/calendar; charset=utf-8", "csv": "text/csv; charset=utf-8",
+             "json": "application/json"}
+
+
+@require_GET
+def follow_up_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The board's list (same date, period and site) as ``itb due`` writes it: a calendar
+    file to import, CSV or JSON."""
+    user = request.user
+    require(user, Action.VIEW_FOLLOW_UP)
+    if fmt not in DOWNLOADS:
+        raise Http404("no such format")
+    query = BoardQuery.read(request, set(sites_for(user).values_list("code", flat=True)))
+    on = query.on or today()
+    entries = due_list([entry for entry in board_entries(user, on)
+                        if not query.site or entry.site == query.site], query.days)
+    text = render_due(entries, fmt, get_language() or "et", on,
+                      on + timedelta(days=query.days))
+    response = HttpResponse(text.encode("utf-8"), content_type=DOWNLOADS[fmt])
+    site = f"-{query.site}" if query.site else ""
+    response["Content-Disposition"] = (
+        f'attachment; filename="itb-due{site}-{on.isoformat()}.{fmt}"')
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- the patient page -------------------------------------------------------------------------
