@@ -273,3 +273,19 @@ def test_dictionary_in_estonian_and_missing_files(tmp_path: Path,
     assert main(["redcap", "import", str(tmp_path / "none.csv"), "--dictionary", str(out),
                  str(tmp_path / "o"), "--lang", "en"]) == 2
     assert "none.csv: the file is missing" in capsys.readouterr().err
+
+
+def test_the_documented_examples_import(tmp_path: Path) -> None:
+    """docs/examples: the records and dictionary convert into a valid registry; the mapping
+    file reads; the FHIR bundle validates."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    out = tmp_path / "out"
+    assert main(["redcap", "import", str(examples / "redcap-records.csv"), "--dictionary",
+                 str(examples / "redcap-dictionary.csv"), str(out),
+                 "--cutoff", "2024-07-31"]) == 0
+    assert load_registry(out).patients.height == 1
+    assert redcap.read_mapping(examples / "redcap-mapping.toml").fields["gender"] == \
+        "patients.sex"
+    Bundle.model_validate_json((examples / "fhir-bundle.json").read_text(encoding="utf-8"))

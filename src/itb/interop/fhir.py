@@ -20,6 +20,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from itb.domain import codes
@@ -304,12 +305,10 @@ def _refill(bundle: _Bundle, pid: str, index: int, subject: dict[str, str], row:
             lang: str) -> None:
     """The refill as an Observation of the programmed dose; its other numbers as components
     (every number column of refills.csv, so a column added to the format comes along)."""
-    dose_name = label("daily_dose", lang, _PROCEDURES)
+    code, components_codes = _refill_codes(lang)
     resource: Resource = {
         "resourceType": "Observation", "id": _id("refill", pid, str(index)),
-        "status": "final",
-        "code": {"coding": [{"system": f"{SYSTEM}:refill", "code": "daily_dose_mcg",
-                             "display": dose_name}], "text": dose_name},
+        "status": "final", "code": code,
         "subject": subject, "effectiveDateTime": row["refill_date"]}
     if row.get("daily_dose_mcg"):
         resource["valueQuantity"] = _quantity(str(row["daily_dose_mcg"]),
@@ -318,24 +317,33 @@ def _refill(bundle: _Bundle, pid: str, index: int, subject: dict[str, str], row:
         resource["dataAbsentReason"] = {"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
             "code": "unknown"}]}
-    components = []
-    for column in REFILLS.columns:
-        if column.kind is not Kind.NUMBER or column.name == "daily_dose_mcg" \
-                or not row.get(column.name):
-            continue
-        components.append({"code": {"coding": [{"system": f"{SYSTEM}:refill",
-                                                "code": column.name,
-                                                "display": label(column.name, lang)}],
-                                    "text": label(column.name, lang)},
-                           "valueQuantity": _quantity(str(row[column.name]),
-                                                      UNITS.get(column.name))})
+    components = [{"code": concept, "valueQuantity": _quantity(str(row[name]), UNITS.get(name))}
+                  for name, concept in components_codes.items() if row.get(name)]
     if components:
         resource["component"] = components
     bundle.add(resource)
 
 
-def render(bundle: Resource) -> str:
-    return json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+@lru_cache(maxsize=4)
+def _refill_codes(lang: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The refill Observation's code and its components' codes (shared: never changed)."""
+    dose_name = label("daily_dose", lang, _PROCEDURES)
+    code = {"coding": [{"system": f"{SYSTEM}:refill", "code": "daily_dose_mcg",
+                        "display": dose_name}], "text": dose_name}
+    components = {
+        column.name: {"coding": [{"system": f"{SYSTEM}:refill", "code": column.name,
+                                  "display": label(column.name, lang)}],
+                      "text": label(column.name, lang)}
+        for column in REFILLS.columns
+        if column.kind is Kind.NUMBER and column.name != "daily_dose_mcg"}
+    return code, components
+
+
+def render(bundle: Resource, indent: int | None = None) -> str:
+    """The bundle as JSON: compact by default (the C encoder; an indented one of a large
+    registry takes many times longer)."""
+    separators = (",", ":") if indent is None else None
+    return json.dumps(bundle, ensure_ascii=False, indent=indent, separators=separators) + "\n"
 
 
 def export_bundle(registry: Registry, lang: str = "en", deidentified: bool = False,

@@ -8,6 +8,7 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from itb.interop.common import (
     LABELS,
@@ -88,7 +89,7 @@ def _typed(column: Column | None, value: str | None) -> object:
         return value
     if column.kind is Kind.DATE:
         return date.fromisoformat(value)
-    if column.kind is Kind.NUMBER or (column.kind is Kind.DATE):
+    if column.kind is Kind.NUMBER:
         return float(value)
     return value
 
@@ -98,39 +99,43 @@ def workbook_bytes(tables: Mapping[str, Sequence[TextRow]],
                    lang: str, days: bool = False) -> bytes:
     """An .xlsx workbook: one sheet per table, then a ``data dictionary`` sheet."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    book = Workbook(write_only=False)
-    first = book.active
+    # Write-only: rows are streamed out (a registry of thousands of patients in seconds).
+    book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for index, spec in enumerate(specs):
-        sheet = first if index == 0 else book.create_sheet()
-        assert sheet is not None
-        sheet.title = spec.table[:31]
+
+    def header(sheet: Any, names: Sequence[str]) -> list[Any]:
+        cells = []
+        for name in names:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    for spec in specs:
+        sheet = book.create_sheet(spec.table[:31])
+        sheet.freeze_panes = "A2"
         names = list(columns[spec.table])
         by_name = {c.name: c for c in spec.columns}
-        sheet.append(names)
-        for cell in sheet[1]:
-            cell.font = bold
+        sheet.append(header(sheet, names))
+        dates = {n for n in names if n in by_name and by_name[n].kind is Kind.DATE and not days}
         for row in tables[spec.table]:
-            values = []
+            values: list[Any] = []
             for name in names:
-                column = by_name.get(name)
+                value = row.get(name)
                 if days and name.endswith("_days"):
-                    values.append(None if row.get(name) is None else int(str(row[name])))
-                else:
-                    values.append(_typed(column, row.get(name)))
-            sheet.append(values)
-        for position, name in enumerate(names, start=1):
-            column = by_name.get(name)
-            if column is not None and column.kind is Kind.DATE and not days:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                    values.append(None if value is None else int(str(value)))
+                elif name in dates and value is not None:
+                    cell = WriteOnlyCell(sheet, value=date.fromisoformat(value))
                     cell.number_format = "yyyy-mm-dd"
-        sheet.freeze_panes = "A2"
+                    values.append(cell)
+                else:
+                    values.append(_typed(by_name.get(name), value))
+            sheet.append(values)
     dictionary = book.create_sheet("data dictionary")
-    dictionary.append(list(CODEBOOK_COLUMNS))
-    for cell in dictionary[1]:
-        cell.font = bold
+    dictionary.append(header(dictionary, CODEBOOK_COLUMNS))
     for row in codebook_rows(specs, columns, lang, days):
         dictionary.append(row)
     buffer = io.BytesIO()
