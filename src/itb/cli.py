@@ -221,6 +221,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     counts = {name: getattr(registry, name).height for name in
               ("patients", "implantations", "complications", "assessments", "refills")}
+    if registry.screening_trials.height:
+        counts["screening trials"] = registry.screening_trials.height
     if registry.identity is not None:
         counts["identities"] = registry.identity.height
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
