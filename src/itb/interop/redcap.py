@@ -384,15 +384,19 @@ def convert_records(records: Path, dictionary: Path, mapping: Path | None = None
             problems.append(issue(dictionary.name, item.line, item.name, "field_unmapped",
                                   value=item.name))
     info = {item.name: item for item in their}
+    # The site fields' choices (every site field of the project, in dictionary order).
     sites: dict[str, str] = {}
     for name, target in field_of.items():
-        if target.spec is PATIENTS and target.column.kind is Kind.SITE and info[name].choices:
-            for code, site_name in info[name].choices:
-                code = plan.codes.get(name, {}).get(code, code)
-                if code in sites:
-                    problems.append(issue(dictionary.name, info[name].line, name,
-                                          "site_repeated", value=code))
-                sites[code] = site_name
+        if target.column.kind is not Kind.SITE or not info[name].choices:
+            continue
+        seen: set[str] = set()
+        for code, site_name in info[name].choices:
+            code = plan.codes.get(name, {}).get(code, code)
+            if code in seen:
+                problems.append(issue(dictionary.name, info[name].line, name,
+                                      "site_repeated", value=code))
+            seen.add(code)
+            sites.setdefault(code, site_name)
     if problems:
         raise InteropInvalid(problems)
 
@@ -412,12 +416,13 @@ def convert_records(records: Path, dictionary: Path, mapping: Path | None = None
     tables: dict[str, list[TextRow]] = {spec.table: [] for spec in patient_specs()}
     sources: dict[str, list[_Source]] = {spec.table: [] for spec in patient_specs()}
     single: dict[tuple[str, str], int] = {}  # (table, patient) -> index of its one row
+    id_index = header.index(record_id)
     for line, row in rows[1:]:
         if len(row) != len(header):
             problems.append(issue(records.name, line, None, "row_width", found=len(row),
                                   expected=len(header)))
             continue
-        patient = row[header.index(record_id)].strip()
+        patient = row[id_index].strip()
         values: dict[str, dict[str, tuple[str, str]]] = {}  # table -> column -> (value, col)
         for name, (target, indexes) in columns.items():
             value = _value(records.name, line, name, target, info[name], indexes, row,
