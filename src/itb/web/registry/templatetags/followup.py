@@ -1,4 +1,4 @@
-"""Template helpers of the follow-up pages: rounded and signed numbers, flag names."""
+"""Template helpers of the follow-up pages: rounded and signed numbers, pump status, paging."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ register = template.Library()
 # ``{{ step|signed:0 }}`` → "+25" or "−10".
 register.filter("rounded", followup.rounded)
 register.filter("signed", followup.signed)
-
-
-@register.filter
-def flag_label(code: str) -> str:
-    """A follow-up flag's name in the active language."""
-    return str(followup.FLAG_LABELS.get(code, code))
 
 
 @register.filter
