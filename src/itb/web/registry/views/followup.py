@@ -9,6 +9,7 @@ Each patient's board entry is kept until that patient's record changes (``board_
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -396,7 +397,9 @@ def board_entries(user: Any, on: date) -> list[FollowUp]:
                  if pid not in known or known[pid][0] != version]
     if stale:
         subset = stale if len(stale) <= _SUBSET_LIMIT else None
-        computed = {entry.patient_id: entry
+        # Kept without the registry they came from (it is there for the full history of
+        # findings, which the board does not show): the tables are not held in memory.
+        computed = {entry.patient_id: dataclasses.replace(entry, registry=None)
                     for entry in follow_up(registry_for(user, on, patient_ids=subset), on)}
         with _memo_lock:
             for pid in stale:
