@@ -50,8 +50,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "the site code {value} appears more than once among the choices"),
     "key_malformed": ("võtmefail peab sisaldama vähemalt 32 baiti (64 kuueteistkümnendmärki)",
                       "the key file must hold at least 32 bytes (64 hexadecimal digits)"),
-    "target_exists": ("väljundkaust on olemas ega ole tühi", "the output directory exists and "
-                      "is not empty"),
 }
 
 
