@@ -358,3 +358,16 @@ def test_no_complications_at_all() -> None:
     assert result.incidence.overall.events == 0
     assert result.incidence.overall.ci95 is not None and result.incidence.overall.ci95[0] == 0.0
     assert result.incidence.by_type == {}
+
+
+def test_the_definitions_document_the_constants() -> None:
+    from itb.analysis import survival
+
+    definitions = (Path(__file__).resolve().parents[2] / "docs" / "definitions.md").read_text(
+        encoding="utf-8")
+    section = definitions.split("## Time to event", 1)[1].split("\n## ", 1)[0]
+    assert f"at most {survival.EARLY_DAYS} days after the latest surgery" in section
+    assert f"fewer than {survival.MIN_GROUP_PATIENTS} patients" in section
+    assert f"fewer than {survival.MIN_EVENTS} first complications" in section
+    assert "**log-log**" in section and "365.25 days" in section
+    assert ", ".join(str(y) for y in survival.DEVICE_YEARS[:-1]) + " and 7 years" in section
