@@ -43,6 +43,8 @@ def test_dictionary_has_redcaps_18_columns_and_repeating_instruments(tmp_path: P
     assert by_name["site"][5].startswith("TLH, Tallinna Lastehaigla | TUK, ")
     assert by_name["implantations_site"][1] == "implantations"
     assert by_name["reservoir_ml"][7:10] == ["number", "1", "100"]
+    assert by_name["pump_model"][11] == "[kind] <> 'revision'"
+    assert by_name["therapy_end_reason"][11] == "[therapy_end_date] <> ''"
 
 
 def test_round_trip_is_byte_identical(tmp_path: Path) -> None:

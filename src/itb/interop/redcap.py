@@ -60,6 +60,14 @@ COMPLETE = "2"  # REDCap's "Complete" status of an instrument
 # Identifying columns beyond the identity instrument (REDCap's de-identified export drops them).
 IDENTIFIER_COLUMNS = frozenset({"birth_date"})
 _RADIO_MAX = 4  # short code lists as radio buttons, longer ones as drop-downs
+# Branching logic mirroring validation rules (docs/data-format.md), as (table.column) ->
+# (the column it depends on, the REDCap condition with {field} for that column's field): a
+# revision places no pump; a reason for the end of therapy only with its date.
+BRANCHING = {
+    "implantations.pump_model": ("kind", "[{field}] <> 'revision'"),
+    "implantations.reservoir_ml": ("kind", "[{field}] <> 'revision'"),
+    "patients.therapy_end_reason": ("therapy_end_date", "[{field}] <> ''"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,7 @@ def dictionary_rows(lang: str = "et", sites: Mapping[str, str] | None = None) ->
     """The data dictionary's rows (without the header). ``sites`` (code -> name) makes the
     site fields drop-downs; without it they are text."""
     rows = []
+    names = {item.target: item.name for item in fields()}
     for item in fields():
         column = item.column
         kind, choices, validation, minimum, maximum, note = "text", "", "", "", "", ""
@@ -129,8 +138,13 @@ def dictionary_rows(lang: str = "et", sites: Mapping[str, str] | None = None) ->
             note = {"et": f"kuni {column.max_length} märki",
                     "en": f"at most {column.max_length} characters"}[lang]
         identifier = item.spec is IDENTITY or column.name in IDENTIFIER_COLUMNS
+        branching = ""
+        if item.target in BRANCHING:
+            depends, condition = BRANCHING[item.target]
+            other = names.get(f"{item.spec.table}.{depends}")
+            branching = condition.format(field=other) if other else ""
         row = [item.name, item.form, "", kind, label(column.name, lang), choices, note,
-               validation, minimum, maximum, "y" if identifier else "", "",
+               validation, minimum, maximum, "y" if identifier else "", branching,
                "y" if column.required else "", "", "", "", "",
                f"registry: {item.target}"]
         rows.append(row)
