@@ -96,10 +96,11 @@ def _old_dictionary(source: Path, target: Path) -> None:
         csv.writer(out).writerows([row[:15] for row in rows])
 
 
-def test_older_15_column_dictionary_and_mapping(tmp_path: Path) -> None:
-    """Their project: other field names, numeric sex codes, a checkbox, a yes/no field."""
+def _their_project(tmp_path: Path) -> tuple[Path, Path]:
+    """Their project: other field names, numeric sex codes, a checkbox, a yes/no field;
+    its (18-column) dictionary and the mapping onto the registry."""
     full = tmp_path / "full.csv"
-    redcap.write_dictionary(full, "en")
+    redcap.write_dictionary(full, "en", load_registry(REFERENCE_COHORT).site_names)
     rows = list(csv.reader(full.open(encoding="utf-8")))
     renamed = {"record_id": "study_id", "sex": "gender", "birth_date": "dob",
                "contractures_before": "contr", "syndrome": "synd"}
@@ -114,8 +115,6 @@ def test_older_15_column_dictionary_and_mapping(tmp_path: Path) -> None:
     theirs = tmp_path / "their-dict.csv"
     with theirs.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(rows)
-    old = tmp_path / "old-dict.csv"
-    _old_dictionary(theirs, old)
     mapping = tmp_path / "mapping.toml"
     mapping.write_text("""record_id = "study_id"
 [fields]
@@ -127,6 +126,13 @@ synd = "patients.syndrome"
 "1" = "M"
 "2" = "F"
 """, encoding="utf-8")
+    return theirs, mapping
+
+
+def test_older_15_column_dictionary_and_mapping(tmp_path: Path) -> None:
+    theirs, mapping = _their_project(tmp_path)
+    old = tmp_path / "old-dict.csv"
+    _old_dictionary(theirs, old)
     records = tmp_path / "records.csv"
     records.write_text(
         "study_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,site,"
@@ -291,3 +297,25 @@ def test_the_documented_examples_import(tmp_path: Path) -> None:
     assert redcap.read_mapping(examples / "redcap-mapping.toml").fields["gender"] == \
         "patients.sex"
     Bundle.model_validate_json((examples / "fhir-bundle.json").read_text(encoding="utf-8"))
+
+
+def test_round_trip_through_their_project(tmp_path: Path) -> None:
+    """Registry -> their project's records (mapping + their dictionary) -> registry."""
+    theirs, mapping = _their_project(tmp_path)
+    original = _canonical(REFERENCE_COHORT, tmp_path / "original")
+    records = tmp_path / "theirs.csv"
+    assert main(["redcap", "export", str(original), str(records), "--mapping", str(mapping),
+                 "--project-dictionary", str(theirs)]) == 0
+    header = next(csv.reader(records.open(encoding="utf-8")))
+    assert header[0] == "study_id" and "gender" in header and "sex" not in header
+    assert "synd___spastic_paraparesis" in header and "synd" not in header
+    rows = list(csv.DictReader(records.open(encoding="utf-8")))
+    first = rows[0]
+    assert first["gender"] in ("1", "2") and first["contr"] in ("1", "0", "")
+    assert [first[c] for c in header if c.startswith("synd___")].count("1") == 1
+    back = tmp_path / "back"
+    assert main(["redcap", "import", str(records), "--dictionary", str(theirs), str(back),
+                 "--mapping", str(mapping), "--cutoff", "2024-07-31",
+                 "--title", str(load_registry(original).title)]) == 0
+    for path in original.iterdir():
+        assert path.read_bytes() == (back / path.name).read_bytes(), path.name

@@ -59,6 +59,12 @@ def add_commands(commands: Any) -> None:
     export.add_argument("out", type=Path, metavar="OUT.csv")
     export.add_argument("--dictionary", type=Path, metavar="DICT.csv",
                         help="also write the matching data dictionary")
+    export.add_argument("--mapping", type=Path, metavar="MAPPING.toml",
+                        help="write the records in another project's fields and codes "
+                             "(the mapping file import reads)")
+    export.add_argument("--project-dictionary", type=Path, metavar="THEIR_DICT.csv",
+                        help="with --mapping: that project's data dictionary (its checkbox "
+                             "and yes/no fields, its instruments)")
     _cutoff(export)
     _lang(export)
     export.set_defaults(handler=cmd_redcap_export)
@@ -135,12 +141,16 @@ def cmd_redcap_dictionary(args: argparse.Namespace) -> int:
 
 
 def cmd_redcap_export(args: argparse.Namespace) -> int:
+    from itb.interop.problems import InteropInvalid
     from itb.interop.redcap import export_records, write_dictionary
 
     registry = _load(args.data_dir, args.cutoff, args.lang)
     if registry is None:
         return EXIT_INVALID
-    rows = export_records(registry, args.out)
+    try:
+        rows = export_records(registry, args.out, args.mapping, args.project_dictionary)
+    except InteropInvalid as invalid:
+        return _invalid(invalid, args.lang)
     if args.dictionary is not None:
         write_dictionary(args.dictionary, args.lang, registry.site_names)
     print(f"{args.out}: {rows} rows")

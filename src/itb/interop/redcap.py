@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -351,11 +351,76 @@ def _fill(line: list[str], position: Mapping[str, int], form_fields: Sequence[Fi
             line[position[item.name]] = row.get(item.column.name) or ""
 
 
-def export_records(registry: Registry, path: Path) -> int:
-    """Write the registry as REDCap records; return the number of rows."""
-    rows = records_rows(registry_text(registry))
-    write_file_atomically(path, render_csv(records_header(), rows))
+def export_records(registry: Registry, path: Path, mapping: Path | None = None,
+                   project: Path | None = None) -> int:
+    """Write the registry as REDCap records; return the number of rows.
+
+    With a ``mapping`` (the file ``import`` reads) the records are in the other project's
+    field names and codes; its data dictionary (``project``) also gives its checkbox and
+    yes/no fields their REDCap form and its instruments' ``_complete`` columns."""
+    header, rows = records_header(), records_rows(registry_text(registry))
+    if mapping is not None:
+        their = read_dictionary(project) if project is not None else None
+        header, rows = _to_their_project(header, rows, read_mapping(mapping), their)
+    write_file_atomically(path, render_csv(header, rows))
     return len(rows)
+
+
+def _to_their_project(header: list[str], rows: list[list[str]], plan: FieldMapping,
+                      their: list[DictionaryField] | None
+                      ) -> tuple[list[str], list[list[str]]]:
+    """Our records re-expressed in a mapped project's fields and codes (the inverse of the
+    mapping ``import`` applies)."""
+    ours = {f.name: f for f in fields()}
+    name_of = {target: name for name, target in plan.fields.items()}
+    info = {item.name: item for item in their or []}
+    form_of = {f.name: f.form for f in fields()}
+    columns: list[tuple[str, Callable[[list[str]], str]]] = []
+    for index, name in enumerate(header):
+        if name.endswith("_complete") and name[:-9] in forms():
+            if their is None:
+                columns.append((name, lambda row, i=index: row[i]))
+            continue  # their instruments' status columns come from their dictionary
+        if name == RECORD_ID:
+            columns.append((plan.record_id or RECORD_ID, lambda row, i=index: row[i]))
+            continue
+        if name not in ours:
+            columns.append((name, lambda row, i=index: row[i]))  # redcap_repeat_*
+            continue
+        theirs = name_of.get(ours[name].target, name)
+        if theirs in plan.ignore:
+            continue
+        back = {}
+        for their_code, our_code in plan.codes.get(theirs, {}).items():
+            back.setdefault(our_code, their_code)
+        kind = info[theirs].kind if theirs in info else ""
+        if kind == "checkbox":
+            for code, _ in info[theirs].choices:
+                columns.append((f"{theirs}___{code.lower()}",
+                                lambda row, i=index, c=code, b=back: (
+                                    "" if not row[i] else "1" if b.get(row[i], row[i]) == c
+                                    else "0")))
+        elif kind in ("yesno", "truefalse") and ours[name].column.codes is YES_NO \
+                and not back:
+            columns.append((theirs, lambda row, i=index: {"yes": "1", "no": "0"}.get(
+                row[i], row[i])))
+        else:
+            columns.append((theirs, lambda row, i=index, b=back: b.get(row[i], row[i])
+                            if row[i] else ""))
+    if their is not None:
+        # Each of their instruments' status: complete on the rows that hold its fields.
+        held: dict[str, list[int]] = {}
+        for item in their:
+            target = plan.fields.get(item.name) or (ours[item.name].target
+                                                     if item.name in ours else None)
+            if target is not None:
+                our_name = next(f.name for f in fields() if f.target == target)
+                held.setdefault(item.form, []).append(header.index(
+                    f"{form_of[our_name]}_complete"))
+        for form, indexes in held.items():
+            columns.append((f"{form}_complete", lambda row, ix=tuple(set(indexes)): (
+                COMPLETE if any(row[i] for i in ix) else "")))
+    return [name for name, _ in columns], [[get(row) for _, get in columns] for row in rows]
 
 
 # --- records: REDCap -> registry ------------------------------------------------------------
