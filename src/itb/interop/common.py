@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from itb.registry_io.loader import Registry
@@ -75,6 +76,7 @@ def label(name: str, lang: str, labels: dict[str, tuple[str, str]] = LABELS) -> 
     return pair[0] if lang == "et" else pair[1]
 
 
+@lru_cache(maxsize=1)
 def patient_specs() -> tuple[FileSpec, ...]:
     """Every per-patient table of the format (identity last), in the format's order."""
     specs = [spec for spec in ALL_FILES if "patient_id" in spec.column_names

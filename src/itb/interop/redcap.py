@@ -495,7 +495,8 @@ def convert_records(records: Path, dictionary: Path, mapping: Path | None = None
     tables: dict[str, list[TextRow]] = {spec.table: [] for spec in patient_specs()}
     sources: dict[str, list[_Source]] = {spec.table: [] for spec in patient_specs()}
     single: dict[tuple[str, str], int] = {}  # (table, patient) -> index of its one row
-    id_index = header.index(record_id)
+    id_index, file = header.index(record_id), records.name
+    specs = patient_specs()
     for line, row in rows[1:]:
         if len(row) != len(header):
             problems.append(issue(records.name, line, None, "row_width", found=len(row),
@@ -504,11 +505,12 @@ def convert_records(records: Path, dictionary: Path, mapping: Path | None = None
         patient = row[id_index].strip()
         values: dict[str, dict[str, tuple[str, str]]] = {}  # table -> column -> (value, col)
         for name, (target, indexes) in columns.items():
-            value = _value(records.name, line, name, target, info[name], indexes, row,
-                           plan, problems)
+            if len(indexes) == 1 and not row[indexes[0][0]]:
+                continue  # empty: most cells of a flat export
+            value = _value(file, line, name, target, info[name], indexes, row, plan, problems)
             if value:
                 values.setdefault(target.spec.table, {})[target.column.name] = (value, name)
-        for spec in patient_specs():
+        for spec in specs:
             got = values.get(spec.table)
             if is_repeating(spec):
                 if got:
