@@ -213,3 +213,16 @@ def test_suppression_of_the_proportion_note_and_other_diagnoses(tmp_path: Path) 
     plain = tmp_path / "plain"
     assert main(["report", str(REFERENCE_COHORT), "--out", str(plain), "--lang", "en"]) == 0
     assert "7 of 43 patients" in (plain / "report.md").read_text(encoding="utf-8")
+
+
+def test_fhir_bundle_of_one_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "one.json"
+    assert main(["fhir", "export", str(REFERENCE_COHORT), str(out), "--patient", "ITB006",
+                 "--lang", "en"]) == 0
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    patients = [e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Patient"]
+    assert [p["identifier"][0]["value"] for p in patients] == ["ITB006"]
+    assert main(["fhir", "export", str(REFERENCE_COHORT), str(out), "--patient", "NOPE",
+                 "--lang", "en"]) == 2
+    assert "NOPE: no such patient in the registry" in capsys.readouterr().err

@@ -90,6 +90,8 @@ def add_commands(commands: Any) -> None:
                              help="no names or identifiers, pseudonymous ids, shifted dates")
     fhir_export.add_argument("--key-file", type=Path, metavar="FILE",
                              help="key of the pseudonyms and date shifts (with --deidentified)")
+    fhir_export.add_argument("--patient", dest="patients", action="append", default=[],
+                             metavar="PATIENT_ID", help="only this patient (repeatable)")
     _cutoff(fhir_export)
     _lang(fhir_export)
     fhir_export.set_defaults(handler=cmd_fhir_export)
@@ -189,7 +191,14 @@ def cmd_fhir_export(args: argparse.Namespace) -> int:
             key, _ = read_key(args.key_file)
         except InteropInvalid as invalid:
             return _invalid(invalid, args.lang)
-    bundle = export_bundle(registry, args.lang, args.deidentified, key)
+    known = set(registry.patients.get_column("patient_id").to_list())
+    unknown = [p for p in args.patients if p not in known]
+    if unknown:
+        print(f"itb: {', '.join(unknown)}: " + {"et": "sellist patsienti registris pole",
+                                               "en": "no such patient in the registry"}[
+                                                   args.lang], file=sys.stderr)
+        return EXIT_INVALID
+    bundle = export_bundle(registry, args.lang, args.deidentified, key, args.patients)
     write_file_atomically(args.out, render(bundle))
     print(f"{args.out}: {len(bundle['entry'])} resources")
     return EXIT_OK

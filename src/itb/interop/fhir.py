@@ -347,9 +347,15 @@ def render(bundle: Resource, indent: int | None = None) -> str:
 
 
 def export_bundle(registry: Registry, lang: str = "en", deidentified: bool = False,
-                  key: bytes | None = None) -> Resource:
-    """The registry's bundle; de-identified (with the extract's key), no identity at all."""
+                  key: bytes | None = None, patients: Sequence[str] = ()) -> Resource:
+    """The registry's bundle (only ``patients``, when given); de-identified (with the
+    extract's key), no identity at all."""
     tables = registry_text(registry)
+    if patients:
+        wanted = set(patients)
+        tables = {name: rows if name == "sites" else
+                  [row for row in rows if row.get("patient_id") in wanted]
+                  for name, rows in tables.items()}
     identity = tables.pop("identity", [])
     if deidentified:
         if key is None:
