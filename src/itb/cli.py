@@ -375,6 +375,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     if args.deidentified:
         return _export_deidentified(args, user)
+    if args.excel or args.key_file or args.keep_free_text or args.dates != "shift":
+        print("itb: --key-file, --dates, --keep-free-text and --excel go with --deidentified",
+              file=sys.stderr)
+        return EXIT_INVALID
     started = time.perf_counter()
     try:
         with _progress("export") as progress:

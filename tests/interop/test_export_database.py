@@ -24,3 +24,5 @@ def test_export_deidentified_from_the_database(database_dir: Path, tmp_path: Pat
     assert "HMAC" in (out / "README.md").read_text(encoding="utf-8")
     assert main(["export", str(tmp_path / "x"), "--deidentified", "--with-identity",
                  "--data-dir", str(database_dir)]) == 2
+    assert main(["export", str(tmp_path / "y"), "--excel", "--data-dir",
+                 str(database_dir)]) == 2
