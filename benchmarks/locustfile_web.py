@@ -14,6 +14,7 @@ ITB_BENCH_SESSIONS   a JSON file: one list of cookies (their attributes) per sig
 ITB_BENCH_PATIENTS   a file with one patient_id a line
 ITB_BENCH_SITES      comma-separated site codes (list filters)
 ITB_BENCH_TIMES      where the raw times go (JSON)
+ITB_BENCH_PAGES      comma-separated pages to request (default: all three)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SESSIONS: list[list[dict[str, Any]]] = json.loads(
     Path(os.environ["ITB_BENCH_SESSIONS"]).read_text()) \
     if os.environ.get("ITB_BENCH_SESSIONS") else []
 NEXT_SESSION = itertools.count()
+PAGES = os.environ.get("ITB_BENCH_PAGES", "patient list,patient page,report page").split(",")
 PATIENTS = Path(os.environ["ITB_BENCH_PATIENTS"]).read_text().split() \
     if os.environ.get("ITB_BENCH_PATIENTS") else []
 SITES = [s for s in os.environ.get("ITB_BENCH_SITES", "").split(",") if s]
@@ -89,13 +91,11 @@ class RegistryReader(FastHttpUser):
                 response.failure(f"HTTP {response.status_code}")
 
     @task
-    def patient_list(self) -> None:
-        self._get(list_query(self.rng, len(PATIENTS)), "patient list")
-
-    @task
-    def patient_page(self) -> None:
-        self._get(f"/patients/{self.rng.choice(PATIENTS)}/", "patient page")
-
-    @task
-    def report_page(self) -> None:
-        self._get("/report/", "report page")
+    def one_page(self) -> None:
+        name = self.rng.choice(PAGES)
+        if name == "patient list":
+            self._get(list_query(self.rng, len(PATIENTS)), name)
+        elif name == "patient page":
+            self._get(f"/patients/{self.rng.choice(PATIENTS)}/", name)
+        else:
+            self._get("/report/", name)
