@@ -81,7 +81,7 @@ def survival_figure(result: StudyResult, lang: str) -> tuple[bytes, str]:
     ticks = list(range(0, int(longest) + 1, step))
     for column, (title, estimates) in enumerate(panels):
         axes = figure.add_subplot(grid[0, column])
-        table = figure.add_subplot(grid[1, column], sharex=axes)
+        table = figure.add_subplot(grid[1, column])
         rows = []
         for key, estimate in estimates.items():
             curve = estimate.curve
@@ -111,7 +111,8 @@ def survival_figure(result: StudyResult, lang: str) -> tuple[bytes, str]:
         axes.legend(frameon=False, fontsize=7, loc="lower left",
                     title=f"{text('ci_band', lang)}: log-log", title_fontsize=7)
         # The number-at-risk table: one line per curve, one number under each year tick.
-        # Lines from the top down, the same spacing in both panels.
+        # Lines from the top down, the same spacing in both panels; years under the ticks.
+        table.set_xlim(axes.get_xlim())
         table.set_ylim(-2.5, 0.5)
         table.axis("off")
         table.set_title(text("at_risk_short", lang), fontsize=8, loc="left")
@@ -119,7 +120,6 @@ def survival_figure(result: StudyResult, lang: str) -> tuple[bytes, str]:
             for tick, count in zip(ticks, counts, strict=True):
                 table.text(tick, -line, str(count), ha="center", va="center", fontsize=7,
                            color=colour)
-        table.tick_params(labelbottom=False)
 
     png = io.BytesIO()
     figure.savefig(png, format="png", metadata={"Software": None})
