@@ -72,7 +72,7 @@ def test_the_page_shows_every_table_and_the_figure(world: World, client_as: Clie
                                        "complication_proportion", "complications_per_patient",
                                        "survival", "survival_at_risk", "competing_risk",
                                        "incidence", "pump_ends", "device_survival",
-                                       "literature", "assessments"]
+                                       "literature", "assessments", "follow_up"]
     for table in tables:
         assert f'id="{table.key}"' in page and table.title in page
         assert f'href="{file_url(table.key + ".csv")}"' in page
