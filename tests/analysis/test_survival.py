@@ -371,3 +371,14 @@ def test_the_definitions_document_the_constants() -> None:
     assert f"fewer than {survival.MIN_EVENTS} first complications" in section
     assert "**log-log**" in section and "365.25 days" in section
     assert ", ".join(str(y) for y in survival.DEVICE_YEARS[:-1]) + " and 7 years" in section
+
+
+def test_the_results_do_not_depend_on_row_order(tiny: TimeToEvent) -> None:
+    registry = tiny_registry()
+    shuffled = Registry(registry.patients.reverse(), registry.implantations.reverse(),
+                        registry.complications.reverse(), registry.assessments,
+                        registry.refills, cutoff=CUTOFF)
+    again = time_to_event(shuffled, patient_cohort(shuffled))
+    assert again.survival.to_dict() == tiny.survival.to_dict()
+    assert again.incidence == tiny.incidence
+    assert again.devices.to_dict() == tiny.devices.to_dict()

@@ -374,16 +374,24 @@ def _events(registry: Registry, cohort: pl.DataFrame) -> _Events:
               .select("patient_id", "first_implant_date", "functional_level", "catheter_type",
                       "implant_site", "therapy_end_date", "therapy_end_reason",
                       pl.coalesce(pl.col("therapy_end_date"), pl.lit(registry.cutoff))
-                      .alias("end_date")))
-    ids = follow.select("patient_id", pl.int_range(pl.len(), dtype=pl.Int64).alias("pid"))
-    complications = (registry.complications.select("patient_id", "complication_date", "type")
-                     .join(ids, on="patient_id", how="inner")
-                     .select("pid", _day_numbers("complication_date").alias("day"), "type")
-                     .sort("pid", "day"))
-    surgeries = (registry.implantations.select("patient_id", "implant_date", "kind")
-                 .join(ids, on="patient_id", how="inner")
-                 .select("pid", _day_numbers("implant_date").alias("day"), "kind")
-                 .sort("pid", "day"))
+                      .alias("end_date"))
+              .sort("patient_id"))  # cheap when already sorted, as registries usually are
+    ids = follow.get_column("patient_id")
+
+    def keyed(frame: pl.DataFrame, date_column: str, keep: str) -> pl.DataFrame:
+        """``frame`` with each row's patient index, rows of unknown patients dropped: a
+        binary search in the sorted ids, several times faster than a hash join here."""
+        if ids.is_empty():
+            return pl.DataFrame(schema={"pid": pl.Int64, "day": pl.Int64,
+                                        keep: frame.schema[keep]})
+        own = frame.get_column("patient_id")
+        pid = ids.search_sorted(own).clip(upper_bound=ids.len() - 1)
+        return (frame.select(pid.cast(pl.Int64).alias("pid"),
+                             _day_numbers(date_column).alias("day"), keep)
+                .filter(ids.gather(pid) == own).sort("pid", "day"))
+
+    complications = keyed(registry.complications, "complication_date", "type")
+    surgeries = keyed(registry.implantations, "implant_date", "kind")
     start = follow.get_column("first_implant_date").cast(pl.Int64).to_numpy()
     end = follow.get_column("end_date").cast(pl.Int64).to_numpy()
     c_pid = complications.get_column("pid").to_numpy()
