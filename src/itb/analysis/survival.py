@@ -57,12 +57,17 @@ class DayTable:
         """From one time (days) and status (0 censored, 1 event, 2 competing) per patient."""
         days = np.asarray(days, dtype=np.int64)
         status = np.asarray(status, dtype=np.int64)
-        distinct, inverse = np.unique(days, return_inverse=True)
-        size = distinct.size
-        return cls(distinct, np.bincount(inverse, minlength=size),
-                   np.bincount(inverse, weights=status == EVENT, minlength=size).astype(np.int64),
-                   np.bincount(inverse, weights=status == COMPETING,
-                               minlength=size).astype(np.int64))
+        if days.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty, empty, empty)
+        # Counting per day (times span a few thousand days) instead of sorting: O(n).
+        low = int(days.min())
+        offset = days - low
+        n = np.bincount(offset)
+        present = np.flatnonzero(n)
+        return cls(present + low, n[present],
+                   np.bincount(offset[status == EVENT], minlength=n.size)[present],
+                   np.bincount(offset[status == COMPETING], minlength=n.size)[present])
 
     @property
     def total(self) -> int:
@@ -419,18 +424,16 @@ def _events(registry: Registry, cohort: pl.DataFrame) -> _Events:
 
 
 def _day_tables(frame: pl.DataFrame, by: str | None) -> dict[str, DayTable]:
-    """DayTables per value of ``by`` (or one, "overall"), aggregated in polars."""
-    keys = ["days"] if by is None else [by, "days"]
-    grouped = (frame.group_by(keys).agg(
-        pl.len().alias("n"),
-        (pl.col("status") == EVENT).sum().alias("events"),
-        (pl.col("status") == COMPETING).sum().alias("competing")).sort(keys))
-    parts = ({"overall": grouped} if by is None
-             else {str(k[0]): g for k, g in grouped.partition_by(by, as_dict=True).items()})
-    return {key: DayTable(part.get_column("days").to_numpy(), part.get_column("n").to_numpy(),
-                          part.get_column("events").to_numpy(),
-                          part.get_column("competing").to_numpy())
-            for key, part in parts.items()}
+    """DayTables per value of ``by`` (nulls already filled), or one: "overall"."""
+    days = frame.get_column("days").to_numpy()
+    status = frame.get_column("status").to_numpy()
+    if by is None:
+        return {"overall": DayTable.from_times(days, status)}
+    column = frame.get_column(by).cast(pl.String).fill_null(UNKNOWN)
+    # A mask per value: the groups are few, and counting beats a group-by on strings.
+    return {str(value): DayTable.from_times(days[mask], status[mask])
+            for value in column.unique().sort().to_list()
+            if (mask := (column == value).to_numpy()).any()}
 
 
 def estimate(table: DayTable, years: tuple[int, ...] = YEARS, curve: bool = True
