@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from itb.web.registry.models import (
@@ -137,6 +139,47 @@ def test_pagination_by_fifty_without_per_row_queries(world: World, client_as: Cl
     assert len(last.context["page"].object_list) == 20
     assert listed(last)[-2:] == ["X0118", "P-A1"]
     assert "sort=first" in last.content.decode()  # page links keep the order
+
+
+@pytest.mark.parametrize(("sort", "subqueries"), [
+    ("id", set()), ("-site", set()), ("first", {"implantation"}), ("age", {"implantation"}),
+    ("-refill", {"refill"}),
+])
+def test_the_pages_dates_are_read_for_its_rows_only(
+        world: World, client_as: ClientAs, sort: str, subqueries: set[str]) -> None:
+    """PostgreSQL evaluates a correlated subquery for every row OFFSET skips: the page's
+    query carries the dates' subqueries only when it is sorted by them; otherwise they are
+    read for the page's 50 patients afterwards."""
+    patients = Patient.objects.bulk_create(
+        Patient(patient_id=f"X{i:04d}", site=world.site_a, sex="F",
+                birth_date=date(2000, 1, 1), diagnosis="other",
+                syndrome="spastic_paraparesis", functional_level="low") for i in range(60))
+    Implantation.objects.bulk_create(
+        Implantation(patient=p, implant_date=date(2010, 1, 1) + timedelta(days=i),
+                     site=world.site_a, kind="initial") for i, p in enumerate(patients))
+    Refill.objects.bulk_create(
+        Refill(patient=p, refill_date=date(2012, 1, 1) + timedelta(days=i))
+        for i, p in enumerate(patients))
+    client = client_as("clinician_a")
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(LIST, {"sort": sort, "page": 2})
+    page_query = next(q["sql"] for q in captured.captured_queries
+                      if "LIMIT" in q["sql"] and "registry_patient" in q["sql"]
+                      and "OFFSET" in q["sql"])
+    for table in ("implantation", "refill"):
+        assert (f"registry_{table}" in page_query) == (table in subqueries), page_query
+    rows = {p.patient_id: p for p in response.context["page"].object_list}
+    assert len(rows) == 11  # 61 patients: the second page's 11
+    for patient_id, patient in rows.items():
+        if patient_id == "P-A1":
+            assert (patient.first_implant, patient.last_refill, patient.age_at_first) == (
+                date(2015, 4, 20), date(2015, 10, 20), 7)
+        else:
+            i = int(patient_id[1:])
+            assert patient.first_implant == date(2010, 1, 1) + timedelta(days=i)
+            assert patient.last_refill == date(2012, 1, 1) + timedelta(days=i)
+            assert patient.age_at_first == 10
 
 
 def test_a_researcher_gets_the_report_and_an_administrator_the_admin(
