@@ -304,3 +304,26 @@ def test_import_without_sites_file_creates_sites(tmp_path: Path) -> None:
     (directory / "sites.csv").write_text("code,name\nTLN,Tallinn\nTRT,Tartu\n", encoding="utf-8")
     assert import_registry(directory).counts["sites"] == {"created": 0, "updated": 2,
                                                           "unchanged": 0}
+
+
+def test_an_import_that_changes_something_refreshes_the_planner_statistics(
+        synthetic_registry: Path) -> None:
+    """After a bulk import the planner must know the tables' sizes (PostgreSQL planned the
+    patient list on an empty-table guess without it)."""
+    from django.db import connection
+
+    def refills_known() -> bool:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # ANALYZE counts this transaction's rows; nothing else can see them yet.
+                cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_refill'")
+                return bool(cursor.fetchone()[0] == Refill.objects.count() > 0)
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return False
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'registry_refill'")
+            return bool(cursor.fetchone()[0] > 0)
+
+    assert not refills_known()
+    assert import_registry(synthetic_registry).changed
+    assert refills_known()

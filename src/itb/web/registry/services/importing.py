@@ -91,7 +91,29 @@ def import_registry(directory: Path, user: User | None = None, *, cutoff: date |
             _Importer(registry, result, progress).run()
         if result.changed:
             result.record = _record(result, registry, user, origin)
+    if result.changed:
+        refresh_statistics()
     return result
+
+
+def refresh_statistics() -> None:
+    """Fresh planner statistics for the registry's tables after a bulk write.
+
+    Without them PostgreSQL planned the list's queries on an empty-table guess after the
+    first import of 10⁵ patients (9 314 refills per patient expected instead of 23, and JIT
+    switched on). SQLite keeps statistics too; ``analysis_limit`` samples each index so that
+    it stays quick on a large file.
+    """
+    tables = [model._meta.db_table for model in
+              (Site, Patient, PatientIdentity, ImportRecord, *FILE_MODELS.values())]
+    quoted = [connection.ops.quote_name(table) for table in tables]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(quoted)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit = 1000")
+            for table in quoted:
+                cursor.execute(f"ANALYZE {table}")
 
 
 def _one_import_at_a_time() -> None:
