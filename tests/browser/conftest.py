@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +30,13 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def _report_in_the_request(settings: Any) -> None:
+    """The live server computes a missing report in the request: the pages under test show
+    the report at once (tests/web/test_views_report.py tests the background path)."""
+    settings.ITB_REPORT_BACKGROUND = False
 
 
 @pytest.fixture

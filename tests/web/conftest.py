@@ -149,11 +149,17 @@ def client_as(world: World) -> Callable[[str], Client]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    """Rendered reports are cached: every test starts from an empty cache."""
-    cache.clear()
+def _fresh_cache(request: pytest.FixtureRequest, settings: Any) -> Iterator[None]:
+    """Rendered reports are cached (in the database): every test starts from an empty cache,
+    and computes a missing report in the request (test_views_report tests the background)."""
+    settings.ITB_REPORT_BACKGROUND = False
+    uses_database = bool(request.node.get_closest_marker("django_db")) or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames))
+    if uses_database:
+        cache.clear()
     yield
-    cache.clear()
+    if uses_database:
+        cache.clear()
 
 
 # --- import, export and the database commands (issue 3: the app, identity) -------------------

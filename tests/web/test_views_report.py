@@ -6,12 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from itb.web.registry.models import Complication, Patient, Role
 from itb.web.registry.views import report as report_views
@@ -209,3 +215,136 @@ def test_an_empty_scope_shows_a_friendly_page(world: World) -> None:
     page = response.content.decode()
     assert "Aruande jaoks pole veel patsiente" in page
     assert client.get(file_url("report.json")).status_code == 404
+
+
+# --- computed in the background (production: ITB_REPORT_BACKGROUND) ------------------------
+
+@pytest.fixture
+def background(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Background:
+    """The report computed in a worker's thread, as in production, with a handle on it: the
+    threads started, and a gate the computation waits at until the test opens it."""
+    settings.ITB_REPORT_BACKGROUND = True
+    handle = Background()
+    real_start, real_render = report_views.start_computing, report_views._render
+
+    def start(*args: Any) -> threading.Thread | None:
+        thread = real_start(*args)
+        handle.threads.append(thread)
+        return thread
+
+    def gated(*args: Any) -> Any:
+        assert handle.gate.wait(30)
+        if handle.fail:
+            raise RuntimeError("a computation that fails")
+        return real_render(*args)
+
+    monkeypatch.setattr(report_views, "start_computing", start)
+    monkeypatch.setattr(report_views, "_render", gated)
+    return handle
+
+
+@dataclass
+class Background:
+    threads: list[threading.Thread | None] = field(default_factory=list)
+    gate: threading.Event = field(default_factory=threading.Event)
+    fail: bool = False
+
+    def finish(self) -> None:
+        self.gate.set()
+        for thread in self.threads:
+            if thread is not None:
+                thread.join(60)
+                assert not thread.is_alive()
+
+
+REFRESH = '<meta http-equiv="refresh" content="{}">'
+
+
+@pytest.mark.django_db(transaction=True)  # the computing thread reads what the test wrote
+def test_a_missing_report_is_computed_in_the_background_once(
+        world: World, client_as: ClientAs, background: Background) -> None:
+    coordinator, researcher = client_as("coordinator"), client_as("researcher")
+    response = coordinator.get(REPORT)
+    assert response.status_code == 200 and response.context["report"] is None
+    page = response.content.decode()
+    assert "Aruannet koostatakse" in page and REFRESH.format(10) in page
+    assert "<script" not in page and "style=" not in page
+    assert response["Cache-Control"] == "no-store"
+    # A download link of an earlier page, meanwhile: not ready, retry soon.
+    early = coordinator.get(file_url("report.json"))
+    assert early.status_code == 503 and early["Retry-After"] == "10"
+    # Another user of the same scope (another worker, as far as the cache knows) starts no
+    # second computation: the marker is in the shared cache.
+    assert "Aruannet koostatakse" in researcher.get(REPORT).content.decode()
+    assert len(background.threads) == 3 and background.threads[1:] == [None, None]
+    background.finish()
+    ready = coordinator.get(REPORT)
+    assert ready.context["report"].n_patients == 2
+    assert "http-equiv" not in ready.content.decode()
+    assert "Aruannet koostatakse" not in ready.content.decode()
+    assert report_json(researcher)["n_patients"] == 2
+    assert len(background.threads) == 3  # nothing more was computed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_previous_report_is_shown_while_the_new_one_is_computed(
+        world: World, client_as: ClientAs, background: Background) -> None:
+    client = client_as("coordinator")
+    client.get(REPORT)
+    background.finish()
+    assert client.get(REPORT).context["report"].n_patients == 2
+    background.gate.clear()
+    make_patient("P-A2", world.site_a)
+    response = client.get(REPORT)
+    page = response.content.decode()
+    assert response.context["report"].n_patients == 2 and not response.context["current"]
+    assert "Andmed on muutunud: uuendatud aruannet koostatakse." in page
+    assert "Allpool on eelmine aruanne" in page and REFRESH.format(30) in page
+    assert 'id="table1"' in page  # the previous report itself, downloads included
+    assert report_json(client)["n_patients"] == 2
+    background.finish()
+    response = client.get(REPORT)
+    assert response.context["report"].n_patients == 3 and response.context["current"]
+    assert "Andmed on muutunud" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_computation_is_said_and_not_retried_at_once(
+        world: World, client_as: ClientAs, background: Background,
+        caplog: pytest.LogCaptureFixture) -> None:
+    background.fail = True
+    client = client_as("coordinator")
+    client.get(REPORT)
+    background.finish()
+    assert "the report could not be computed" in caplog.text
+    page = client.get(REPORT).content.decode()
+    assert "Aruannet ei õnnestunud koostada" in page and REFRESH.format(10) in page
+    assert len(background.threads) == 1  # no new try during the failure's pause
+    # Once the pause is over, the next request tries again.
+    cache.delete(_report_keys(world, "coordinator")[2])
+    background.fail = False
+    client.get(REPORT)
+    background.finish()
+    assert client.get(REPORT).context["report"].n_patients == 2
+
+
+def _report_keys(world: World, role: str) -> list[str]:
+    keys = report_views.ReportKeys.of(world.users[role], "et", timezone.localdate())
+    return [keys.report, keys.computing, keys.failed]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_workers_marker_expires(world: World, client_as: ClientAs,
+                                       background: Background) -> None:
+    """A computation whose worker died leaves its marker; it lives a minute past its last
+    heartbeat, then the next request computes the report."""
+    client = client_as("coordinator")
+    _, computing, _ = _report_keys(world, "coordinator")
+    cache.add(computing, 1, 1)  # as a worker killed mid-way leaves it, about to expire
+    client.get(REPORT)
+    assert background.threads == [None]
+    time.sleep(2.1)  # the cache table keeps whole seconds
+    client.get(REPORT)
+    assert background.threads[-1] is not None
+    background.finish()
+    assert client.get(REPORT).context["report"].n_patients == 2

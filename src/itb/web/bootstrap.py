@@ -21,3 +21,5 @@ def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    # The cache's table (settings.CACHES) is not a model's: made here, if missing.
+    call_command("createcachetable", verbosity=verbosity)

@@ -7,6 +7,8 @@ ITB_DEBUG         "1" for debug pages (never in production); default off
 ITB_ALLOWED_HOSTS comma-separated host names; default localhost,127.0.0.1
 ITB_SESSION_IDLE_MINUTES  sign out after this many idle minutes (default 30)
 ITB_SECURE_COOKIES "1" when served over HTTPS (secure cookies, HSTS)
+ITB_REPORT_BACKGROUND "0" computes a missing report inside the request instead of in a
+                  background thread (default on; the tests turn it off)
 ITB_FOLLOW_UP_DATE YYYY-MM-DD the follow-up pages compute for instead of today (`itb demo`
                   sets its data's cut-off, so the demo's board shows what its data was made for)
 """
@@ -214,7 +216,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The rendered reports, in the registry's own database: one copy for every worker and process
+# (a per-process cache made each gunicorn worker compute its own), whatever the host, never
+# mixed with another registry's; its table is made by `bootstrap.migrate`. Its atomic `add`
+# lets one worker at a time compute a report (views/report.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                      "LOCATION": "itb_cache", "OPTIONS": {"MAX_ENTRIES": 1000}}}
+# Compute a missing report in a thread and answer at once (off: in the request, as tests do).
+ITB_REPORT_BACKGROUND = _flag("ITB_REPORT_BACKGROUND", default=True)
 
 # Logs never carry request bodies or personal values: only what Django logs by default
 # (method, path, status), and the paths hold pseudonymous ids only.

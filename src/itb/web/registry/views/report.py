@@ -3,19 +3,33 @@
 The report is computed once per (scope, language, cut-off, data version) and kept in the
 cache; the data version is read from the database (row counts and latest change of every
 table in scope), so any write, however made (forms, import, admin), gives a fresh report.
+
+The cache is the database's (settings.CACHES), so every worker and process of the registry
+shares each computed report. Computing one takes minutes at 10⁵ patients, longer than a
+request may: with ``ITB_REPORT_BACKGROUND`` (the default) a request that finds no report of
+the current data starts its computation in a thread of the worker and answers at once with
+a page that says so and refreshes itself, showing the previous report meanwhile. A marker in
+the cache (``add`` is atomic: the key is the table's primary key) lets one computation run
+per report across workers; a heartbeat keeps it alive, so that a worker that dies mid-way
+frees the report within a minute.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
@@ -35,6 +49,13 @@ from itb.web.registry.selectors import (
 )
 
 CACHE_SECONDS = 24 * 3600
+MARKER_SECONDS = 60  # a computation's marker lives this long past its last heartbeat
+HEARTBEAT_SECONDS = 15
+FAILED_SECONDS = 5 * 60  # after a failed computation, the next try waits this long
+REFRESH_SECONDS = 10  # the waiting page reloads itself this often…
+REFRESH_WITH_PREVIOUS_SECONDS = 30  # …and less often while it shows the previous report
+
+logger = logging.getLogger(__name__)
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "json": "application/json",
@@ -70,19 +91,107 @@ def data_version(user: User) -> str:
     return repr(parts)
 
 
-def _cache_key(user: User, lang: str, cutoff: date) -> str:
-    material = "|".join((scope_key(user), lang, cutoff.isoformat(), data_version(user)))
-    return "registry:report:" + hashlib.sha256(material.encode()).hexdigest()
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def rendered_report(user: User, lang: str) -> RenderedReport:
+@dataclass(frozen=True)
+class ReportKeys:
+    """Where a report lives in the cache: ``report`` for this data version; ``latest`` names
+    the newest report computed for the scope and language (the one shown while a newer one
+    is computed)."""
+
+    report: str
+    latest: str
+
+    @classmethod
+    def of(cls, user: User, lang: str, cutoff: date) -> ReportKeys:
+        scope = scope_key(user)
+        return cls("registry:report:" + _digest(scope, lang, cutoff.isoformat(),
+                                                data_version(user)),
+                   "registry:report-latest:" + _digest(scope, lang))
+
+    @property
+    def computing(self) -> str:
+        return self.report + ":computing"
+
+    @property
+    def failed(self) -> str:
+        return self.report + ":failed"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """What a request can show: the report of the current data, or (``current`` false) the
+    previous one or none while the current one is computed (``failed``: its last try
+    failed)."""
+
+    report: RenderedReport | None
+    current: bool
+    failed: bool = False
+
+
+def rendered_report(user: User, lang: str) -> ReportState:
     cutoff = timezone.localdate()
-    key = _cache_key(user, lang, cutoff)
-    report: RenderedReport | None = cache.get(key)
-    if report is None:
-        report = _render(user, lang, cutoff)
-        cache.set(key, report, CACHE_SECONDS)
+    keys = ReportKeys.of(user, lang, cutoff)
+    report: RenderedReport | None = cache.get(keys.report)
+    if report is not None:
+        return ReportState(report, current=True)
+    if not settings.ITB_REPORT_BACKGROUND:
+        return ReportState(_compute_and_keep(user, lang, cutoff, keys), current=True)
+    failed = cache.get(keys.failed) is not None
+    if not failed:
+        start_computing(user, lang, cutoff, keys)
+    previous_key = cache.get(keys.latest)
+    previous = cache.get(previous_key) if previous_key else None
+    return ReportState(previous, current=False, failed=failed)
+
+
+def _compute_and_keep(user: User, lang: str, cutoff: date, keys: ReportKeys) -> RenderedReport:
+    report = _render(user, lang, cutoff)
+    cache.set(keys.report, report, CACHE_SECONDS)
+    cache.set(keys.latest, keys.report, CACHE_SECONDS)
     return report
+
+
+def start_computing(user: User, lang: str, cutoff: date,
+                    keys: ReportKeys) -> threading.Thread | None:
+    """Start computing the report in a thread, unless it is already being computed (by any
+    worker); the thread, for whoever wants to wait for it."""
+    if not cache.add(keys.computing, os.getpid(), MARKER_SECONDS):
+        return None
+    thread = threading.Thread(target=_compute_in_background, args=(user, lang, cutoff, keys),
+                              name="itb-report", daemon=True)
+    thread.start()
+    return thread
+
+
+def _compute_in_background(user: User, lang: str, cutoff: date, keys: ReportKeys) -> None:
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_keep_alive, args=(keys.computing, stop),
+                                 name="itb-report-heartbeat", daemon=True)
+    heartbeat.start()
+    try:
+        # Another worker may have finished it between this request's look and the marker.
+        if cache.get(keys.report) is None:
+            with translation.override(lang):
+                _compute_and_keep(user, lang, cutoff, keys)
+    except Exception:
+        logger.exception("the report could not be computed")
+        cache.set(keys.failed, True, FAILED_SECONDS)
+    finally:
+        stop.set()
+        heartbeat.join()
+        cache.delete(keys.computing)
+        connections.close_all()  # this thread's own connections
+
+
+def _keep_alive(marker: str, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            cache.touch(marker, MARKER_SECONDS)
+    finally:
+        connections.close_all()
 
 
 def _render(user: User, lang: str, cutoff: date) -> RenderedReport:
@@ -105,23 +214,40 @@ def downloads(report: RenderedReport) -> list[tuple[str, str]]:
     return [(name, what) for name, what in named if name in report.files]
 
 
-@require_GET
-def report(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.VIEW_REPORT)
-    lang = get_language() or "et"
-    rendered = rendered_report(request.user, lang)
-    return render(request, "registry/report.html", {
-        "report": rendered, "downloads": downloads(rendered),
+def _page(request: HttpRequest, state: ReportState, status: int = 200) -> HttpResponse:
+    report = state.report
+    refresh = None
+    if not state.current:
+        refresh = REFRESH_WITH_PREVIOUS_SECONDS if report is not None else REFRESH_SECONDS
+    response = render(request, "registry/report.html", {
+        "report": report, "current": state.current, "failed": state.failed,
+        "refresh_seconds": refresh,
+        "downloads": downloads(report) if report is not None else [],
         "all_sites": role_of(request.user) in ALL_SITES_ROLES,
         "scope_sites": list(sites_for(request.user)),
         "is_clinician": role_of(request.user) is Role.CLINICIAN,
-    })
+    }, status=status)
+    if refresh is not None:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def report(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.VIEW_REPORT)
+    return _page(request, rendered_report(request.user, get_language() or "et"))
 
 
 @require_GET
 def report_file(request: HttpRequest, name: str) -> HttpResponse:
     require(request.user, Action.VIEW_REPORT)
-    rendered = rendered_report(request.user, get_language() or "et")
+    state = rendered_report(request.user, get_language() or "et")
+    rendered = state.report
+    if rendered is None:
+        # A link from an earlier page: the report is not ready yet (say so, and when to retry).
+        response = _page(request, state, status=503)
+        response["Retry-After"] = str(REFRESH_SECONDS)
+        return response
     if name not in rendered.files:
         raise Http404("no such report file")
     extension = name.rsplit(".", 1)[-1]
