@@ -60,6 +60,7 @@ LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_web.py"
 PAGES = ("patient list", "patient page", "report page")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REPORT_PREPARING = 'http-equiv="refresh"'  # the page that says the report is being prepared
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class DatabaseResult:
     database: str
     imported: Run
     uncached_report: tuple[float, int]  # seconds, HTTP status
+    report_ready_s: float | None  # computed in the background: until the page showed it
     sign_in_s: float
     warm_report: list[tuple[float, int]]
     service_ms: dict[str, float]
@@ -152,6 +154,18 @@ class Browser:
         except urllib.error.HTTPError as error:
             status = error.code
         return time.perf_counter() - started, status
+
+    def wait_for_report(self, started: float, timeout_s: float = 1800) -> float | None:
+        """Seconds from ``started`` until the report page shows a report of the current data
+        (it is computed in the background); None if the first answer had it already."""
+        polled = False
+        while time.perf_counter() - started < timeout_s:
+            with self.opener.open(f"{self.base_url}/report/", timeout=600) as response:
+                if REPORT_PREPARING not in response.read().decode():
+                    return time.perf_counter() - started if polled else None
+            polled = True
+            time.sleep(2)
+        raise SystemExit(f"the report was not ready within {timeout_s:.0f} s")
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -252,9 +266,14 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
                 start_new_session=True)
         wait_until_up(url, server, 120)
 
-        uncached = Browser(url, username, password).timed_get("/report/")
+        first = Browser(url, username, password)
+        uncached = first.timed_get("/report/")
         print(f"[{database}] first (uncached) report page: {uncached[0]:.2f} s, HTTP "
               f"{uncached[1]}", file=sys.stderr, flush=True)
+        ready_s = first.wait_for_report(started=time.perf_counter() - uncached[0])
+        if ready_s is not None:
+            print(f"[{database}] report ready (computed in the background) after "
+                  f"{ready_s:.1f} s", file=sys.stderr, flush=True)
         browsers, sign_ins = [], []
         for _ in range(args.clients):
             started = time.perf_counter()
@@ -308,7 +327,8 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
                  for name in PAGES if name in args.pages]
         samples = {name: sorted(set(errors))[:3] for name, errors in recorded["errors"].items()}
         sessions_file.unlink()
-        return DatabaseResult(database, imported, uncached, statistics.median(sign_ins), warm,
+        return DatabaseResult(database, imported, uncached, ready_s,
+                              statistics.median(sign_ins), warm,
                               service, pages, load_before, samples)
     finally:
         if server is not None:
@@ -328,12 +348,15 @@ def _timed(answer: tuple[float, int]) -> str:
 
 def markdown(results: list[DatabaseResult], args: argparse.Namespace) -> list[str]:
     lines = ["| database | import s | import peak MB | first report s (uncached) "
-             "| report per worker, warming s | sign-in s (median) | load avg |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| report ready s (background) | report per worker, warming s "
+             "| sign-in s (median) | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for result in results:
         warm = ", ".join(_timed(t) for t in result.warm_report)
         lines.append(f"| {result.database} | {result.imported.wall_s:.1f} | "
-                     f"{result.imported.peak_mb:.0f} | {_timed(result.uncached_report)} | {warm} "
+                     f"{result.imported.peak_mb:.0f} | {_timed(result.uncached_report)} | "
+                     f"{'–' if result.report_ready_s is None else f'{result.report_ready_s:.1f}'}"
+                     f" | {warm} "
                      f"| {result.sign_in_s:.2f} | {result.load_before:.1f} |")
     lines += ["", f"{args.clients} clients, {args.duration} s, {args.workers} gunicorn workers:",
               "", "| database | page | one client: median ms | requests | errors | p50 ms "
@@ -368,7 +391,12 @@ def verdicts(results: list[DatabaseResult], targets: Targets = Targets()) -> lis
                 lines.append(line(f"{name} report page p95 (cached)", page.p95_ms / 1000,
                                   targets.report_s, "s"))
         seconds, status = result.uncached_report
-        if status == 200:
+        if status == 200 and result.report_ready_s is not None:
+            lines.append(line(f"{name} report page, first answer (being prepared)", seconds,
+                              targets.report_s, "s"))
+            lines.append(f"- {name} report computed in the background: ready after "
+                         f"{result.report_ready_s:.1f} s")
+        elif status == 200:
             lines.append(line(f"{name} report page, first computation", seconds,
                               targets.report_s, "s"))
         else:
