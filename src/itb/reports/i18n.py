@@ -130,7 +130,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "censored at the end of therapy or the data cut-off. 95% confidence intervals by the "
         "log-log method (Greenwood variance). At risk at t: patients followed for at least t. "
         "'–': no patient has been followed that long."),
-    "logrank_result": ("Log-rank test ({what}): χ² = {chi2}, vabadusastmeid {df}, p = {p}.",
+    "logrank_result": ("Log-rank-test ({what}): χ² = {chi2}, vabadusastmeid {df}, p = {p}.",
                        "Log-rank test ({what}): χ² = {chi2}, {df} degree(s) of freedom, "
                        "p = {p}."),
     "logrank_small": (
@@ -139,7 +139,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Caution: a group has fewer than {patients} patients, or there are fewer than "
         "{events} complications in all; a comparison of groups this small means next to "
         "nothing."),
-    "logrank_none": ("Log-rank test ({what}): võrrelda pole (ainult üks rühm või tüsistusi "
+    "logrank_none": ("Log-rank-test ({what}): võrrelda pole (ainult üks rühm või tüsistusi "
                      "pole).",
                      "Log-rank test ({what}): nothing to compare (a single group, or no "
                      "complications)."),
