@@ -27,14 +27,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from itertools import pairwise
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 
 from itb.domain.codes import PUMP_KINDS
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.domain.followup import (
+    _EPSILON,
     NO_REFILL_180D,
     PUMP_PAST_SERVICE_LIFE,
     PUMP_REPLACEMENT_WINDOW,
@@ -48,14 +49,11 @@ from itb.domain.followup import (
 )
 from itb.domain.pumps import (
     DEFAULT_CATALOGUE,
-    IN_REPLACEMENT_WINDOW,
-    PAST_SERVICE_LIFE,
     Implantation,
     PumpCatalogue,
     ReplacementSchedule,
     current_pump,
     pump_replacement,
-    replacement_schedule,
     replacement_status,
 )
 from itb.registry_io.loader import Registry
@@ -360,56 +358,239 @@ class FollowUpSummary:
 
 def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_CATALOGUE,
                       rules: FollowUpRules = DEFAULT_RULES) -> FollowUpSummary:
-    cutoff = registry.cutoff
-    patients = _patients(registry)
-    patient_years = 0.0
-    refills = intervals = on_time = replacements = with_life = early = reached = 0
-    window = past = 0
-    for patient in patients:
-        starts = [i.implant_date for i in patient.implantations if i.kind == "initial"]
-        if not starts:
-            continue
-        end = min(patient.end or cutoff, cutoff)
-        patient_years += max((end - starts[0]).days, 0) / DAYS_PER_YEAR
-        done = [r for r in patient.refills if r.refill_date <= end]
-        refills += len(done)
-        pumps = sorted((i for i in patient.implantations
-                        if i.kind in PUMP_KINDS and i.implant_date <= end),
-                       key=lambda i: i.implant_date)
-        replacements += sum(1 for i in pumps if i.kind == "replacement")
-        pump_dates = [i.implant_date for i in pumps]
-        for previous, current in pairwise(done):
-            if any(previous.refill_date < d <= current.refill_date for d in pump_dates):
-                continue
-            pump = current_pump(pumps, previous.refill_date)
-            alarm = catalogue.model_for(pump.pump_model if pump else None).alarm_volume_ml
-            due = next_refill_due(previous, alarm, safety_margin_days=rules.safety_margin_days,
-                                  stability_days=rules.stability_days)
-            intervals += 1
-            on_time += current.refill_date <= due.due_date
-        for index, pump in enumerate(pumps):
-            schedule = replacement_schedule(pump.implant_date,
-                                            catalogue.model_for(pump.pump_model),
-                                            rules.replacement_window_months)
-            if schedule is None:
-                continue
-            with_life += 1
-            following = pumps[index + 1].implant_date if index + 1 < len(pumps) else None
-            if following is not None and following < schedule.due_date:
-                early += 1
-            elif schedule.due_date <= end:
-                reached += 1
-        if patient.end is None or patient.end > cutoff:
-            status = replacement_status(
-                pump_replacement(patient.implantations, cutoff, catalogue,
-                                 rules.replacement_window_months), cutoff)
-            window += status == IN_REPLACEMENT_WINDOW
-            past += status == PAST_SERVICE_LIFE
+    """The report's follow-up section, on whole columns.
+
+    The rules are those of ``itb.domain``: per patient, the follow-up runs from the initial
+    implantation to the end of therapy or the cut-off; refill intervals and pumps count up to
+    that end; an interval's due date is ``next_refill_due`` of the earlier refill with the
+    alarm volume of the pump in place then; a pump's end of service is ``replacement_schedule``.
+    They are re-expressed here over columns because one Python object per refill does not fit
+    in memory at 10^6 patients; tests/analysis/test_followup_summary.py checks that the result
+    equals the per-patient domain functions.
+    """
+    cutoff = _epoch_day(registry.cutoff)
+    patients = registry.patients
+    order = patients.get_column("patient_id").arg_sort()
+    ids = patients.get_column("patient_id").gather(order)
+    n = ids.len()
+    end_date = patients.get_column("therapy_end_date").cast(pl.Int64)
+    ended = end_date.is_not_null().to_numpy() & (end_date.fill_null(cutoff).to_numpy() <= cutoff)
+    end_by_row = np.minimum(end_date.fill_null(cutoff).to_numpy(), cutoff)
+    # Per-patient arrays are in the order of the sorted ids, with one more slot at the end
+    # for index -1, an unknown patient: never followed up.
+    rank = np.empty(n, dtype=np.int64)  # each patient row's index in the sorted ids
+    rank[order.to_numpy()] = np.arange(n)
+    end = np.full(n + 1, np.iinfo(np.int32).min, dtype=np.int64)
+    end[rank] = end_by_row
+    on_at_cutoff = np.zeros(n + 1, dtype=bool)
+    on_at_cutoff[rank] = ~ended
+
+    implants = registry.implantations
+    i_pid = _patient_index(ids, implants.get_column("patient_id"))
+    i_day = implants.get_column("implant_date").cast(pl.Int64).to_numpy()
+    kind = implants.get_column("kind")
+    # The first initial implantation in row order starts the follow-up (validation allows one).
+    initial = np.flatnonzero((kind == "initial").fill_null(False).to_numpy() & (i_pid >= 0))
+    first_pids, first_rows = np.unique(i_pid[initial], return_index=True)
+    has_start = np.zeros(n + 1, dtype=bool)
+    has_start[first_pids] = True
+    start = np.zeros(n + 1, dtype=np.int64)
+    start[first_pids] = i_day[initial[first_rows]]
+
+    # Patient-years added in the patients' row order, one at a time as the rules read: the
+    # same float as a loop over patients (np.cumsum adds sequentially, np.sum pairwise).
+    in_rows = has_start[rank]
+    years = np.maximum(end_by_row - start[rank], 0)[in_rows] / DAYS_PER_YEAR
+    patient_years = float(np.cumsum(years)[-1]) if years.size else 0.0
+
+    pumps = _pumps(implants, i_pid, i_day, has_start, end, catalogue, rules)
+    intervals, on_time, refills = _refill_intervals(registry.refills, ids, has_start, end,
+                                                    pumps, rules)
+    current = pumps.current & on_at_cutoff[pumps.pid]
+    due, opens = pumps.due[current], pumps.window_opens[current]
+    past = int(np.count_nonzero(cutoff >= due))
+    window = int(np.count_nonzero((cutoff < due) & (cutoff >= opens)))
     return FollowUpSummary(
-        patients=len(patients), patient_years=patient_years, refills=refills,
+        patients=patients.height, patient_years=patient_years, refills=refills,
         refills_per_patient_year=refills / patient_years if patient_years > 0 else None,
         refill_intervals=intervals, refills_on_time=on_time,
         share_on_time=on_time / intervals if intervals else None,
-        pump_replacements=replacements, pumps_with_service_life=with_life,
-        pumps_replaced_before_end_of_service=early, pumps_reached_end_of_service=reached,
+        pump_replacements=pumps.replacements, pumps_with_service_life=pumps.with_life,
+        pumps_replaced_before_end_of_service=pumps.early,
+        pumps_reached_end_of_service=pumps.reached,
         pumps_in_replacement_window=window, pumps_past_service_life=past)
+
+
+_EPOCH = date(1970, 1, 1)
+_DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
+
+
+def _epoch_day(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def _key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
+    return (pid.astype(np.int64) << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
+
+
+def _patient_runs(ids: pl.Series, column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of equal ids in ``column``: each run's index in the sorted patient ids (-1 for
+    an unknown patient) and its length.
+
+    A registry lists a patient's rows together, so each run is looked up once, by binary
+    search: several times faster than searching or hashing every row's text.
+    """
+    runs = column.rle().struct.unnest()
+    lengths = runs.get_column("len").to_numpy()
+    values = runs.get_column("value")
+    if ids.is_empty():
+        return np.full(values.len(), -1, dtype=np.int64), lengths
+    index = ids.search_sorted(values).clip(upper_bound=ids.len() - 1)
+    found = (ids.gather(index) == values).fill_null(False).to_numpy()
+    return np.where(found, index.to_numpy().astype(np.int64), -1), lengths
+
+
+def _patient_index(ids: pl.Series, column: pl.Series) -> np.ndarray:
+    """Each row's index in the sorted patient ids, -1 for an unknown patient."""
+    index, lengths = _patient_runs(ids, column)
+    return np.repeat(index, lengths)
+
+
+@dataclass(frozen=True)
+class _PumpTable:
+    """The pumps (initial and replacement) of each patient up to the follow-up's end, sorted
+    by patient and implant date; one row per (patient, date) in ``key``/``alarm``."""
+
+    pid: np.ndarray  # of ``current`` rows and ``due``/``window_opens``: per sorted pump
+    due: np.ndarray  # epoch day of the replacement due date, max int without a service life
+    window_opens: np.ndarray
+    current: np.ndarray  # the pump in place at the end of each patient's follow-up
+    key: np.ndarray  # (patient, day) of the first pump of each day, sorted
+    # Its patient and alarm volume, and one more slot for index -1, no pump: patient -1 and
+    # the alarm volume of an unknown pump.
+    pid_of_key: np.ndarray
+    alarm: np.ndarray
+    replacements: int
+    with_life: int
+    early: int
+    reached: int
+
+
+def _pumps(implants: pl.DataFrame, i_pid: np.ndarray, i_day: np.ndarray, has_start: np.ndarray,
+           end: np.ndarray, catalogue: PumpCatalogue, rules: FollowUpRules) -> _PumpTable:
+    is_pump = implants.get_column("kind").is_in(list(PUMP_KINDS)).fill_null(False).to_numpy()
+    rows = np.flatnonzero(is_pump & has_start[i_pid] & (i_day <= end[i_pid]))
+    # By patient, then implant date; a day's pumps in row order (as a stable sort keeps them).
+    order = rows[np.argsort(_key(i_pid[rows], i_day[rows]), kind="stable")]
+    pid, day = i_pid[order], i_day[order]
+    key = _key(pid, day)
+    table = implants.select("kind", "pump_model")[order]
+    model = table.get_column("pump_model")
+    life = model.replace_strict(
+        {m.code: m.service_life_years for m in catalogue}, default=catalogue.model_for(
+            None).service_life_years, return_dtype=pl.Int64)
+    alarm = model.replace_strict(
+        {m.code: m.alarm_volume_ml for m in catalogue},
+        default=catalogue.model_for(None).alarm_volume_ml, return_dtype=pl.Float64).to_numpy()
+    due_date = _add_years(pl.Series(day, dtype=pl.Int64).cast(pl.Date), life)
+    never = np.iinfo(np.int64).max
+    due = due_date.cast(pl.Int64).fill_null(never).to_numpy()
+    opens = (due_date.dt.offset_by(f"-{rules.replacement_window_months}mo")
+             .cast(pl.Int64).fill_null(never).to_numpy())
+    has_life = life.is_not_null().to_numpy()
+    last = np.ones(pid.size, dtype=bool)
+    last[:-1] = pid[1:] != pid[:-1]
+    following = np.full(pid.size, never, dtype=np.int64)
+    following[:-1] = np.where(last[:-1], never, day[1:])
+    early = has_life & (following < due)
+    reached = has_life & ~early & (due <= end[pid])
+    # ``current_pump`` takes the first of the latest day's pumps: the first row of each day.
+    first = np.ones(pid.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    current = np.zeros(pid.size, dtype=bool)
+    latest_first = np.flatnonzero(first)
+    # The first pump of a patient's last day: per patient, the largest first-of-day row.
+    patient_last_first = np.ones(latest_first.size, dtype=bool)
+    patient_last_first[:-1] = pid[latest_first[1:]] != pid[latest_first[:-1]]
+    current[latest_first[patient_last_first]] = True
+    return _PumpTable(
+        pid=pid, due=due, window_opens=opens, current=current, key=key[first],
+        pid_of_key=np.append(pid[first], -1),
+        alarm=np.append(alarm[first], catalogue.model_for(None).alarm_volume_ml),
+        replacements=int((table.get_column("kind") == "replacement").sum()),
+        with_life=int(np.count_nonzero(has_life)), early=int(np.count_nonzero(early)),
+        reached=int(np.count_nonzero(reached)))
+
+
+def _add_years(day: pl.Series, years: pl.Series) -> pl.Series:
+    """``pumps.add_years`` of each day (null where ``years`` is): polars' calendar offset
+    clamps 29 February the same way (tests check it against the domain function)."""
+    frame = pl.DataFrame({"day": day, "years": years})
+    expr = pl.when(pl.lit(False)).then(pl.col("day"))  # all null, of the frame's height
+    for value in sorted(set(years.drop_nulls().to_list())):
+        expr = pl.when(pl.col("years") == value).then(
+            pl.col("day").dt.offset_by(f"{value}y")).otherwise(expr)
+    return frame.select(expr.alias("due")).to_series()
+
+
+def _refill_intervals(refills: pl.DataFrame, ids: pl.Series, has_start: np.ndarray,
+                      end: np.ndarray, pumps: _PumpTable,
+                      rules: FollowUpRules) -> tuple[int, int, int]:
+    """(intervals, on time, refills) of the refills up to each patient's follow-up end.
+
+    The refills, as (patient, day) keys, are put in order (usually they are already); each
+    gets the pump in place on its date and its due date, and is compared with the next one.
+    """
+    run_pid, lengths = _patient_runs(ids, refills.get_column("patient_id"))
+    r_pid = np.repeat(run_pid.astype(np.int32), lengths)
+    r_day = refills.get_column("refill_date").cast(pl.Int32).to_numpy()
+    keep = np.repeat(has_start[run_pid], lengths) & (r_day <= np.repeat(end[run_pid], lengths))
+    values = refills.select("volume_ml", "concentration_mcg_ml", "daily_dose_mcg")
+    if not keep.all():
+        r_pid, r_day = r_pid[keep], r_day[keep]
+        values = values.filter(pl.Series(keep))
+    del keep
+    key = _key(r_pid, r_day)
+    if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
+        # In date order; a day's refills in the order recorded (its last is the previous of
+        # the next day's), which a stable sort keeps.
+        order = np.argsort(key, kind="stable")
+        key, r_pid, r_day = key[order], r_pid[order], r_day[order]
+        values = values[order]
+        del order
+    # The pump in place on each refill date, the latest pump day on or before it: each pump
+    # day marks the first refill at or after it; the running count of marks is the index.
+    marks = np.bincount(np.searchsorted(key, pumps.key, side="left"), minlength=key.size + 1)
+    pump = (np.cumsum(marks[:key.size], dtype=np.int32) - 1)
+    del marks
+    pump[pumps.pid_of_key[pump] != r_pid] = -1  # another patient's: none yet
+    alarm = pumps.alarm[pump]
+    offset = (values.lazy().select(_due_offset(pl.Series("alarm", alarm), rules))
+              .collect().to_series())  # lazy: the rate is computed once for its three uses
+    del alarm, values
+    due = r_day + offset.cast(pl.Int32).to_numpy()
+    del offset
+    interval = (r_pid[1:] == r_pid[:-1]) & (pump[1:] == pump[:-1])
+    on_time = interval & (r_day[1:] <= due[:-1])
+    return int(np.count_nonzero(interval)), int(np.count_nonzero(on_time)), int(key.size)
+
+
+def _due_offset(alarm: pl.Series, rules: FollowUpRules) -> pl.Expr:
+    """Days from a refill to ``next_refill_due(...).due_date``, column-wise.
+
+    The due date is the earlier of (alarm date - safety margin, never before the refill) and
+    (refill + stability days); without a predictable alarm, the stability date. The alarm
+    date is the refill plus the days to alarm rounded down (``_EPSILON`` as in the domain).
+    """
+    volume, dose = pl.col("volume_ml"), pl.col("daily_dose_mcg")
+    concentration = pl.col("concentration_mcg_ml")
+    alarm_ml = pl.lit(alarm)
+    rate = pl.when(dose.is_not_null() & (concentration > 0) & concentration.is_finite()).then(
+        dose / concentration)
+    days = (pl.when(volume <= alarm_ml).then(pl.lit(0.0))
+            .when(rate.is_not_null() & (rate != 0)).then((volume - alarm_ml) / rate))
+    stability = rules.stability_days
+    by_alarm = pl.min_horizontal(
+        pl.max_horizontal((days + _EPSILON).floor() - rules.safety_margin_days, pl.lit(0.0)),
+        pl.lit(float(stability)))
+    return pl.when(days.is_null()).then(pl.lit(stability)).otherwise(by_alarm).cast(pl.Int64)
