@@ -125,22 +125,26 @@ def listing(user: object, query: ListQuery) -> QuerySet[Patient]:
     return patients.order_by(order, "patient_id")
 
 
-def with_dates(user: object, page: Page) -> Page:
+def with_dates(page: Page) -> Page:
     """Each patient of the page with ``first_implant``, ``last_refill`` and ``age_at_first``:
-    two grouped queries over the page's patients (through the user's scope), whatever the
-    registry's size, for what ``listing`` did not annotate."""
+    two grouped queries over the page's patients, whatever the registry's size, for what
+    ``listing`` did not annotate.
+
+    The page's patients came through the user's scope (``listing``): their rows are read by
+    their keys alone. Adding the scope's ``IN (SELECT … patients)`` again made PostgreSQL
+    hash all 10⁵ patients for 50 (120 ms).
+    """
     annotated = set(page.object_list.query.annotations)
     rows = list(page.object_list)
     pks = [patient.pk for patient in rows]
     if "first_implant" not in annotated:
-        firsts = dict(events_for(user, "implantations")  # type: ignore[arg-type]
-                      .filter(patient__in=pks, kind="initial").order_by().values("patient")
-                      .annotate(first=Min("implant_date")).values_list("patient", "first"))
+        firsts = dict(Implantation.objects.filter(patient__in=pks, kind="initial").order_by()
+                      .values("patient").annotate(first=Min("implant_date"))
+                      .values_list("patient", "first"))
         for patient in rows:
             patient.first_implant = firsts.get(patient.pk)
     if "last_refill" not in annotated:
-        lasts = dict(events_for(user, "refills")  # type: ignore[arg-type]
-                     .filter(patient__in=pks).order_by().values("patient")
+        lasts = dict(Refill.objects.filter(patient__in=pks).order_by().values("patient")
                      .annotate(last=Max("refill_date")).values_list("patient", "last"))
         for patient in rows:
             patient.last_refill = lasts.get(patient.pk)
@@ -163,7 +167,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     sites = list(sites_for(user))
     query = ListQuery.read(request, {site.code for site in sites})
     paginator = Paginator(listing(user, query), PAGE_SIZE)
-    page = with_dates(user, paginator.get_page(request.GET.get("page")))
+    page = with_dates(paginator.get_page(request.GET.get("page")))
     return render(request, "registry/patient_list.html", {
         "page": page, "query": query, "sites": sites,
         "levels": list(codes.FUNCTIONAL_LEVEL),
