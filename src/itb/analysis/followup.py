@@ -542,20 +542,25 @@ def _refill_intervals(refills: pl.DataFrame, ids: pl.Series, has_start: np.ndarr
     gets the pump in place on its date and its due date, and is compared with the next one.
     """
     run_pid, lengths = _patient_runs(ids, refills.get_column("patient_id"))
-    r_pid = np.repeat(run_pid.astype(np.int32), lengths)
+    # The last day followed up, per run of a patient's rows (none for an unknown patient or
+    # one without an initial implantation); then repeated per row, as few passes as can be.
+    last_day = np.where(has_start[run_pid], end[run_pid], np.iinfo(np.int32).min)
     r_day = refills.get_column("refill_date").cast(pl.Int32).to_numpy()
-    keep = np.repeat(has_start[run_pid], lengths) & (r_day <= np.repeat(end[run_pid], lengths))
+    keep = r_day <= np.repeat(last_day.astype(np.int32), lengths)
+    key = np.repeat(run_pid << _DAY_BITS, lengths)
+    key += r_day
+    key += 1 << (_DAY_BITS - 1)  # as ``_key``
+    r_pid = np.repeat(run_pid.astype(np.int32), lengths)
     values = refills.select("volume_ml", "concentration_mcg_ml", "daily_dose_mcg")
     if not keep.all():
-        r_pid, r_day = r_pid[keep], r_day[keep]
+        key, r_day, r_pid = key[keep], r_day[keep], r_pid[keep]
         values = values.filter(pl.Series(keep))
     del keep
-    key = _key(r_pid, r_day)
     if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
         # In date order; a day's refills in the order recorded (its last is the previous of
         # the next day's), which a stable sort keeps.
         order = np.argsort(key, kind="stable")
-        key, r_pid, r_day = key[order], r_pid[order], r_day[order]
+        key, r_day, r_pid = key[order], r_day[order], r_pid[order]
         values = values[order]
         del order
     # The pump in place on each refill date, the latest pump day on or before it: each pump
