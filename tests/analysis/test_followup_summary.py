@@ -6,6 +6,7 @@ reference cohort and on a synthetic registry of 2000 patients salted with edge c
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import astuple
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from itb.analysis.followup import _add_years, follow_up_summary
+from itb.analysis.followup import FollowUpSummary, _add_years, follow_up_summary
 from itb.cli import REFERENCE_COHORT
 from itb.domain.codes import PUMP_KINDS
 from itb.domain.dates import DAYS_PER_YEAR
@@ -105,8 +106,8 @@ def scalar_summary(registry: Registry, catalogue: PumpCatalogue = DEFAULT_CATALO
             reached, window, past)
 
 
-def fields(summary: object) -> tuple[object, ...]:
-    return tuple(vars(summary).values())
+def fields(summary: FollowUpSummary) -> tuple[object, ...]:
+    return astuple(summary)
 
 
 def test_reference_cohort_equals_the_per_patient_rules() -> None:
@@ -224,7 +225,8 @@ def test_pump_changes_at_the_edges_of_an_interval_and_of_a_service_life() -> Non
     assert fields(summary) == scalar_summary(reg)
     # P1: 3 refills, a pump between the 2nd and 3rd -> 1 interval; P2: a pump on the 2nd
     # refill's day counts as filled at it (the interval before it is not counted), 1 more.
-    assert (summary.refills, summary.refill_intervals) == (6, 2)
+    assert (summary.refills, summary.refill_intervals) == (8, 3)
+    assert summary.refills_on_time == 3
     # P1's and P2's first pumps were replaced early; P3's on its due date: it reached it.
     assert summary.pumps_replaced_before_end_of_service == 2
     assert summary.pumps_reached_end_of_service == 1
@@ -234,7 +236,7 @@ def salted_small() -> Registry:
     def frame(rows: list[tuple[object, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
         return pl.DataFrame(rows, schema=schema, orient="row")
 
-    patients = frame([("P1", None), ("P2", None), ("P3", None)],
+    patients = frame([("P1", None), ("P2", None), ("P3", None), ("P4", None)],
                      {"patient_id": pl.String(), "therapy_end_date": pl.Date()})
     implants = frame(
         [("P1", date(2020, 1, 1), "initial", "synchromed_ii"),
@@ -242,12 +244,17 @@ def salted_small() -> Registry:
          ("P2", date(2020, 1, 1), "initial", "synchromed_ii"),
          ("P2", date(2021, 2, 1), "replacement", "synchromed_ii"),
          ("P3", date(2010, 3, 1), "initial", "synchromed_ii"),
-         ("P3", date(2017, 3, 1), "replacement", "constant_flow")],
+         ("P3", date(2017, 3, 1), "replacement", "prometra_ii"),
+         ("P4", date(2021, 6, 1), "initial", "synchromed_ii")],
         {"patient_id": pl.String(), "implant_date": pl.Date(), "kind": pl.String(),
          "pump_model": pl.String()})
     refills = frame(
         [(pid, day, 20.0, 2000.0, 400.0) for pid in ("P1", "P2")
-         for day in (date(2021, 1, 1), date(2021, 2, 1), date(2021, 4, 1))],
+         for day in (date(2021, 1, 1), date(2021, 2, 1), date(2021, 4, 1))]
+        # Before P4's first pump (data the validation would refuse): no pump, so the 2 mL
+        # alarm of an unknown one, not the 3 mL of P3's last pump: due after 90 days.
+        + [("P4", date(2021, 1, 1), 20.0, 2000.0, 400.0),
+           ("P4", date(2021, 3, 31), 20.0, 2000.0, 400.0)],
         {"patient_id": pl.String(), "refill_date": pl.Date(), "volume_ml": pl.Float64(),
          "concentration_mcg_ml": pl.Float64(), "daily_dose_mcg": pl.Float64()})
     empty = pl.DataFrame()
