@@ -6,7 +6,7 @@ reference cohort and on a synthetic registry of 2000 patients salted with edge c
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -274,3 +274,10 @@ def test_calendar_offsets_match_the_domain_on_every_day() -> None:
             assert opens == [add_months(day, -months) for day in due.to_list()]
     assert _add_years(days[:3], pl.Series([None, 7, None], dtype=pl.Int64)).to_list() == [
         None, add_years(days[1], 7), None]
+
+
+@pytest.mark.parametrize("empty", ["patients", "implantations", "refills"])
+def test_a_table_without_rows(empty: str) -> None:
+    full = salted_small()
+    reg = replace(full, **{empty: getattr(full, empty).head(0)})
+    assert fields(follow_up_summary(reg)) == scalar_summary(reg)

@@ -459,7 +459,8 @@ def _patient_index(ids: pl.Series, column: pl.Series) -> np.ndarray:
 @dataclass(frozen=True)
 class _PumpTable:
     """The pumps (initial and replacement) of each patient up to the follow-up's end, sorted
-    by patient and implant date; one row per (patient, date) in ``key``/``alarm``."""
+    by patient and implant date; one row per (patient, date) in ``key``, ``pid_of_key`` and
+    ``alarm``."""
 
     pid: np.ndarray  # of ``current`` rows and ``due``/``window_opens``: per sorted pump
     due: np.ndarray  # epoch day of the replacement due date, max int without a service life
