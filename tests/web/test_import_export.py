@@ -308,8 +308,9 @@ def test_import_without_sites_file_creates_sites(tmp_path: Path) -> None:
 
 def test_an_import_that_changes_something_refreshes_the_planner_statistics(
         synthetic_registry: Path) -> None:
-    """After a bulk import the planner must know the tables' sizes (PostgreSQL planned the
-    patient list on an empty-table guess without it)."""
+    """After a bulk import PostgreSQL's planner must know the tables' sizes (it planned the
+    patient list on an empty-table guess without them). SQLite is left without statistics:
+    with them it sorted every patient for each page of the list."""
     from django.db import connection
 
     def refills_known() -> bool:
@@ -319,11 +320,8 @@ def test_an_import_that_changes_something_refreshes_the_planner_statistics(
                 cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_refill'")
                 return bool(cursor.fetchone()[0] == Refill.objects.count() > 0)
             cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
-            if cursor.fetchone() is None:
-                return False
-            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'registry_refill'")
-            return bool(cursor.fetchone()[0] > 0)
+            return cursor.fetchone() is not None
 
     assert not refills_known()
     assert import_registry(synthetic_registry).changed
-    assert refills_known()
+    assert refills_known() == (connection.vendor == "postgresql")

@@ -101,22 +101,20 @@ def refresh_statistics() -> None:
 
     Without them PostgreSQL planned the list's queries on an empty-table guess after the
     first import of 10⁵ patients (9 314 refills per patient expected instead of 23, and JIT
-    switched on). SQLite keeps statistics too; ``analysis_limit`` samples each index so that
-    it stays quick on a large file.
+    switched on). Not SQLite: with statistics its planner chose to sort all 10⁵ patients by
+    way of the site index for each page of the list (70 → 380 ms a page); without them it
+    walks the patient_id index, which is what every page wants.
     """
+    if connection.vendor != "postgresql":
+        return
     tables = [model._meta.db_table for model in
               (Site, Patient, PatientIdentity, ImportRecord, *FILE_MODELS.values())]
     quoted = [connection.ops.quote_name(table) for table in tables]
+    # VACUUM too where it can run (not in a transaction): it marks the new pages all-visible,
+    # so that counting and paging use index-only scans at once.
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # VACUUM too where it can run (not in a transaction): it marks the new pages
-            # all-visible, so that counting and paging use index-only scans at once.
-            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            cursor.execute(f"{command} {', '.join(quoted)}")
-        elif connection.vendor == "sqlite":
-            cursor.execute("PRAGMA analysis_limit = 1000")
-            for table in quoted:
-                cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"{command} {', '.join(quoted)}")
 
 
 def _one_import_at_a_time() -> None:
