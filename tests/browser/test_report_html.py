@@ -29,11 +29,16 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ("et", ["Tabel 1. Uuritavate demograafilised ja kliinilised näitajad",
             "Joonis 2. Intratekaalse baklofeenravi pumba esmaste implantatsioonide arv",
             "Tabel 2. Intratekaalse baklofeenravi tüsistuste esinemine ja jaotuvus ajas",
-            "Patsientide kulg", "Tüsistuste esinemissagedus", "Tabel 3."]),
+            "Patsientide kulg", "Tüsistuste esinemissagedus", "Tabel 3.",
+            "Tüsistusteta elulemus (Kaplan–Meier)",
+            "Tüsistuste esinemissagedus 100 pumba-aasta kohta",
+            "Järelkontroll: pumba täitmised ja vahetused"]),
     ("en", ["Table 1. Demographic and clinical characteristics of the patients",
             "Figure 2. First implantations of an intrathecal baclofen pump per year",
             "Table 2. Complications of intrathecal baclofen therapy and their timing",
-            "Patient flow", "Complication proportion", "Table 3."]),
+            "Patient flow", "Complication proportion", "Table 3.",
+            "Complication-free survival (Kaplan–Meier)", "Complications per 100 pump-years",
+            "Follow-up: pump refills and replacements"]),
 ])
 def test_report_shows_every_table_and_the_figure(browser: Browser, screenshot_dir: Path,
                                                  reports: dict[str, Path], lang: str,
@@ -47,7 +52,8 @@ def test_report_shows_every_table_and_the_figure(browser: Browser, screenshot_di
     headings = page.locator("h2").all_inner_texts()
     for title in titles:
         assert any(h.startswith(title) for h in headings), (title, headings)
-    assert page.locator("table").count() == 7
+    # The study's seven tables, the survival and incidence tables, and the follow-up.
+    assert page.locator("table").count() == 15
     body = page.locator("body").inner_text()
     table1 = page.locator("#table1 table").inner_text()
     if lang == "et":
@@ -59,8 +65,9 @@ def test_report_shows_every_table_and_the_figure(browser: Browser, screenshot_di
         assert "Cerebral palsy" in table1 and "19 (44)" in table1
         assert "Cerebrospinal fluid leak" in page.locator("#table2 table").inner_text()
         assert "5.2%–27.3%" in body
-    figure = page.locator("#figure2 figure svg")
-    assert figure.count() == 1 and figure.bounding_box()["height"] > 150
+    for section in ("#figure2", "#survival"):  # Figure 2 and the Kaplan–Meier curves
+        figure = page.locator(f"{section} figure svg")
+        assert figure.count() == 1 and figure.bounding_box()["height"] > 150, section
     # Self-contained: nothing but the file itself was requested.
     assert requests == [reports[lang].as_uri()]
     page.close()

@@ -131,7 +131,7 @@ def test_a_clinician_registers_a_patient_and_records_the_therapy(
     page.screenshot(path=str(screenshot_dir / "web-report.png"), full_page=True)
 
     # Back on the list, with the new patient.
-    page.get_by_role("link", name="Patsiendid").click()
+    page.get_by_role("link", name="Patsiendid", exact=True).click()
     assert page.locator("table.data tbody tr").count() == 2
     page.screenshot(path=str(screenshot_dir / "web-patient-list.png"), full_page=True)
 

@@ -89,7 +89,7 @@ def signed_in(user: User, **options: Any) -> Client:
 # Sample values for the URL parameters of every pattern of the project.
 SAMPLES = {"patient_id": "P01", "pk": "1", "table": "refills", "name": "report.html",
            "username": "clinician", "app_label": "registry", "object_id": "1",
-           "content_type_id": "1", "id": "1"}
+           "content_type_id": "1", "id": "1", "fmt": "ics"}
 # Pages an anonymous visitor may open: signing in itself (ours and the admin's, which
 # forwards to it), and the language switch of the sign-in page (POST only, it reads no
 # data). Static files are served by WhiteNoise before any URL pattern.
