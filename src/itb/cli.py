@@ -295,8 +295,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  user {role:<13} password {password}   {role}{where}")
     if args.no_serve:
         return EXIT_OK
-    print(f"http://127.0.0.1:{args.port}/")
-    return _serve(f"127.0.0.1:{args.port}", workers=2)
+    print(f"http://127.0.0.1:{args.port}/", flush=True)
+    # The report and the import above started polars' thread pool, which does not survive a
+    # fork: gunicorn's forked workers would hang in their first analysis (the follow-up board,
+    # the report). So the server starts as a fresh `itb serve` in a new process image.
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "itb.cli", "serve",
+                              "--data-dir", str(registry_dir.resolve()),
+                              "--bind", f"127.0.0.1:{args.port}", "--workers", "2"])
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
