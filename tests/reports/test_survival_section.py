@@ -9,25 +9,7 @@ import json
 
 import pytest
 
-from itb.analysis import StudyResult, analyse
-from itb.cli import REFERENCE_COHORT
-from itb.registry_io import load_registry
-from itb.reports.writer import render_report
-
-
-@pytest.fixture(scope="module")
-def result() -> StudyResult:
-    return analyse(load_registry(REFERENCE_COHORT))
-
-
-@pytest.fixture(scope="module")
-def files_et(result: StudyResult) -> dict[str, bytes]:
-    return render_report(result, "et")
-
-
-@pytest.fixture(scope="module")
-def files_en(result: StudyResult) -> dict[str, bytes]:
-    return render_report(result, "en")
+from itb.analysis import StudyResult
 
 
 def test_report_json_has_the_issues_keys(files_en: dict[str, bytes]) -> None:

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from itb.analysis import StudyResult, analyse
-from itb.cli import REFERENCE_COHORT
-from itb.registry_io import load_registry
+from itb.analysis import StudyResult
 from itb.reports.tables import build_tables
 from itb.reports.writer import render_report, write_report
 
@@ -22,21 +20,6 @@ EXPECTED_FILES = {
     "survival.png", "survival.svg", "survival.csv", "survival_at_risk.csv", "competing_risk.csv",
     "incidence.csv", "pump_ends.csv", "device_survival.csv", "literature.csv",
 }
-
-
-@pytest.fixture(scope="module")
-def result() -> StudyResult:
-    return analyse(load_registry(REFERENCE_COHORT))
-
-
-@pytest.fixture(scope="module")
-def files_et(result: StudyResult) -> dict[str, bytes]:
-    return render_report(result, "et")
-
-
-@pytest.fixture(scope="module")
-def files_en(result: StudyResult) -> dict[str, bytes]:
-    return render_report(result, "en")
 
 
 def test_every_output_file_is_written(tmp_path: Path, result: StudyResult) -> None:
