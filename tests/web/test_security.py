@@ -20,13 +20,17 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.utils import timezone
 
 from itb.web import settings as itb_settings
+from itb.web.registry.middleware import RENEW_AFTER_SECONDS, RENEWED_KEY
 from itb.web.registry.models import (
     Implantation,
     Patient,
@@ -184,16 +188,54 @@ def _session(client: Client) -> Session:
     return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
 
 
-def test_session_lasts_30_idle_minutes_and_each_request_renews_it(clinician: User) -> None:
+def _set_session(client: Client, *, renewed_ago: timedelta, expires_in: timedelta) -> None:
+    """The stored session as if its last renewal was ``renewed_ago`` and it expires in
+    ``expires_in``."""
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = SessionStore(session_key=key)
+    store[RENEWED_KEY] = int((timezone.now() - renewed_ago).timestamp())
+    store.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + expires_in)
+
+
+def _session_writes(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries
+            if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+def test_session_lasts_30_idle_minutes_and_a_request_renews_it(clinician: User) -> None:
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     client = signed_in(clinician)
-    session = _session(client)
-    session.expire_date = timezone.now() + timedelta(minutes=1)  # almost idle too long
-    session.save()
-    assert client.get(reverse("registry:patient_list")).status_code == 200
+    # Almost idle too long, last renewed over a minute ago: this request renews it.
+    _set_session(client, renewed_ago=timedelta(seconds=RENEW_AFTER_SECONDS + 1),
+                 expires_in=timedelta(minutes=1))
+    assert _session_writes(client, reverse("registry:patient_list"))
     renewed = _session(client).expire_date - timezone.now()
     assert timedelta(minutes=29) < renewed <= timedelta(minutes=30)
+
+
+def test_a_session_is_written_at_most_once_a_minute(clinician: User) -> None:
+    """A page view is not a write transaction (SESSION_SAVE_EVERY_REQUEST is off): the
+    expiry is renewed only when its last renewal is a minute old, so the idle limit is kept
+    within a minute and never exceeded."""
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    client = signed_in(clinician)
+    _set_session(client, renewed_ago=timedelta(seconds=RENEW_AFTER_SECONDS - 5),
+                 expires_in=timedelta(minutes=29))
+    before = _session(client).expire_date
+    for _ in range(3):
+        assert _session_writes(client, reverse("registry:patient_list")) == []
+    assert _session(client).expire_date == before
+    # A stamp from the future (the clock was set back) counts as stale, not as fresh.
+    _set_session(client, renewed_ago=-timedelta(hours=1), expires_in=timedelta(minutes=29))
+    assert _session_writes(client, reverse("registry:patient_list"))
+
+
+def test_an_anonymous_visit_stores_no_session() -> None:
+    assert Client().get(reverse("login")).status_code == 200
+    assert not Session.objects.exists()
 
 
 def test_a_session_idle_longer_than_the_limit_is_signed_out(clinician: User) -> None:
