@@ -302,7 +302,8 @@ def test_unknown_code_lists_the_allowed_ones(make_registry, valid_files, name, o
 
 
 @pytest.mark.parametrize("value", ["14.03.2008", "2008-3-14", "2008/03/14", "20080314",
-                                   "2008-03-14T00:00", " 2008-03-14", "yesterday"])
+                                   "2008-03-14T00:00", " 2008-03-14", "yesterday",
+                                   "2008-03-\u0661\u0664"])  # Arabic-Indic digits
 def test_malformed_date(make_registry, valid_files, value: str) -> None:
     patients = edit(valid_files["patients"], "2008-03-14", value)
     assert problems(make_registry(patients=patients)) == [

@@ -27,6 +27,7 @@ from itb.registry_io.reader import RawTable
 from itb.registry_io.schema import EVENT_DATE, Column, Kind
 
 ROW = "_row"
+KEY = "_patient"  # the position of the row's patient (_People)
 SITE_PATTERN = r"^[A-Z0-9_-]{1,16}$"
 
 
@@ -113,8 +114,10 @@ def _check_column(table: RawTable, frame: pl.DataFrame, column: Column, cutoff: 
 def _check_date(table: RawTable, frame: pl.DataFrame, name: str, cutoff: date,
                 out: _Collector) -> pl.DataFrame:
     col = pl.col(name)
-    shaped = col.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-    parsed = pl.when(shaped).then(col.str.to_date("%Y-%m-%d", strict=False))
+    # ASCII digits only: [0-9], where the regex engine's \d would match any Unicode digit.
+    shaped = col.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    # No cache of parsed strings: measured twice as fast on millions of dates.
+    parsed = pl.when(shaped).then(col.str.to_date("%Y-%m-%d", strict=False, cache=False))
     frame = frame.with_columns(parsed.alias("_date"), shaped.alias("_shaped"))
     present = col.is_not_null()
     out.rows(table, frame.filter(present & ~pl.col("_shaped")).select(ROW, name), name,
@@ -168,44 +171,78 @@ def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame
     out.rows(patients_raw, patients.filter(end.is_not_null() & reason.is_null()).select(ROW),
              "therapy_end_reason", "end_date_without_reason")
 
-    known = patients.select("patient_id").unique().drop_nulls()
-    for table_name in EVENT_DATE:
-        if table_name in typed:
-            orphans = typed[table_name].join(known, on="patient_id", how="anti")
-            orphans = orphans.filter(pl.col("patient_id").is_not_null()).select(ROW, "patient_id")
-            out.rows(tables[table_name], orphans, "patient_id", "patient_unknown",
-                     value="patient_id")
+    people = _People(patients)
+    keyed = {name: people.keyed(typed[name]) for name in EVENT_DATE if name in typed}
+    for table_name, frame in keyed.items():
+        orphans = frame.filter(pl.col(KEY).is_null() & pl.col("patient_id").is_not_null())
+        out.rows(tables[table_name], orphans.select(ROW, "patient_id"), "patient_id",
+                 "patient_unknown", value="patient_id")
 
-    if "implantations" in typed:
-        _check_implantations(tables, typed, out)
+    if "implantations" in keyed:
+        _check_implantations(tables, people.keyed(patients), people, keyed, out)
     if "assessments" in typed:
         _check_assessment_values(tables["assessments"], typed["assessments"], out)
 
 
-def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
-                         out: _Collector) -> None:
-    patients_raw, implants_raw = tables["patients"], tables["implantations"]
-    patients, implants = typed["patients"], typed["implantations"]
+class _People:
+    """The registry's patients by an integer key, for the rules that span files.
 
-    initial = implants.filter(pl.col("kind") == "initial")
-    counts = initial.group_by("patient_id").agg(
+    Matching every event row to its patient by a string join costs seconds per million rows
+    (the joins copy every column); each row's patient_id is instead turned into the position
+    of its patient (an enum over the distinct ids, unknown ids null) once per table, and a
+    patient's dates are then gathered by that position.
+    """
+
+    def __init__(self, patients: pl.DataFrame) -> None:
+        # The first row of a repeated id is the patient (the others are reported above).
+        first = patients.filter(pl.col("patient_id").is_not_null()).unique(
+            "patient_id", keep="first", maintain_order=True)
+        self.ids = pl.Enum(first.get_column("patient_id"))
+        self.columns: dict[str, pl.Series] = {
+            "birth": first.get_column("birth_date"), "end": first.get_column("therapy_end_date")}
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        key = pl.col("patient_id").cast(self.ids, strict=False).to_physical()
+        return frame.with_columns(key.alias(KEY))
+
+    def add(self, name: str, values: pl.Series) -> None:
+        """A per-patient column, in patient order (the enum's)."""
+        self.columns[name] = values
+
+    def gather(self, frame: pl.DataFrame, *names: str) -> pl.DataFrame:
+        """``frame`` with each named patient column, for the rows of a known patient."""
+        frame = frame.filter(pl.col(KEY).is_not_null())
+        key = frame.get_column(KEY)
+        return frame.with_columns(self.columns[name].gather(key).alias(name) for name in names)
+
+
+def _check_implantations(tables: dict[str, RawTable], patients: pl.DataFrame, people: _People,
+                         keyed: dict[str, pl.DataFrame], out: _Collector) -> None:
+    patients_raw, implants_raw = tables["patients"], tables["implantations"]
+    implants = keyed["implantations"]
+
+    initial = implants.filter((pl.col("kind") == "initial") & pl.col(KEY).is_not_null())
+    counts = initial.group_by(KEY).agg(
         pl.len().alias("count"), pl.col("implant_date").first().alias("initial"),
         pl.col(ROW).first().alias("_first_initial"))
-    missing = patients.join(counts, on="patient_id", how="anti").filter(
-        pl.col("patient_id").is_not_null())
+    # Per patient, in the enum's order: how many initial implantations, and the one's date.
+    per_patient = pl.DataFrame({KEY: pl.arange(0, people.columns["birth"].len(),
+                                               dtype=pl.UInt32, eager=True)}).join(
+        counts, on=KEY, how="left", maintain_order="left")
+    count = per_patient.get_column("count").fill_null(0)
+    people.add("count", count)
+    people.add("_first_initial", per_patient.get_column("_first_initial"))
+    # The chronology of one patient is checked only against a single valid initial date.
+    people.add("initial", per_patient.select(
+        pl.when(pl.col("count") == 1).then(pl.col("initial"))).to_series())
+
+    missing = people.gather(patients, "count").filter(pl.col("count") == 0)
     out.rows(patients_raw, missing.select(ROW), "patient_id", "initial_missing")
-    repeated = initial.join(counts.filter(pl.col("count") > 1), on="patient_id").filter(
-        pl.col(ROW) != pl.col("_first_initial"))
+    repeated = people.gather(initial, "count", "_first_initial").filter(
+        (pl.col("count") > 1) & (pl.col(ROW) != pl.col("_first_initial")))
     out.rows(implants_raw, repeated.select(ROW, "count"), "kind", "initial_repeated")
 
-    # The chronology of one patient is checked only against a single valid initial date.
-    anchor = counts.filter((pl.col("count") == 1) & pl.col("initial").is_not_null()).select(
-        "patient_id", "initial")
-    people = patients.select(
-        "patient_id", pl.col("birth_date").alias("birth"), pl.col("therapy_end_date").alias("end"))
-    people = people.unique("patient_id", keep="first").join(anchor, on="patient_id", how="left")
-    timed = implants.join(people, on="patient_id", how="inner")
-
+    timed = people.gather(implants.select(ROW, KEY, "implant_date"), "birth", "end", "initial")
     out.rows(implants_raw, timed.filter(pl.col("implant_date") < pl.col("initial")).select(
         ROW, "implant_date", "initial"), "implant_date", "initial_not_earliest",
         value="implant_date")
@@ -216,14 +253,16 @@ def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFr
         bad = implants.filter((pl.col("kind") == "revision") & pl.col(column).is_not_null())
         out.rows(implants_raw, bad.select(ROW), column, "pump_field_on_revision")
 
-    late_end = people.filter(pl.col("end") < pl.col("initial"))
-    out.rows(patients_raw, patients.join(late_end, on="patient_id").select(
+    # The first row's end date decides, but every row of that patient is named.
+    late_end = people.gather(patients.select(ROW, KEY, "therapy_end_date"), "end", "initial")
+    out.rows(patients_raw, late_end.filter(pl.col("end") < pl.col("initial")).select(
         ROW, pl.col("therapy_end_date").alias("value"), pl.col("initial").alias("first")),
         "therapy_end_date", "before_first_implant")
 
-    if "screening_trials" in typed:
+    if "screening_trials" in keyed:
         trials_raw = tables["screening_trials"]
-        trials = typed["screening_trials"].join(people, on="patient_id", how="inner")
+        trials = people.gather(keyed["screening_trials"].select(ROW, KEY, "trial_date"),
+                               "birth", "initial")
         out.rows(trials_raw, trials.filter(pl.col("trial_date") < pl.col("birth")).select(
             ROW, "trial_date", "birth"), "trial_date", "trial_before_birth", value="trial_date")
         # The bolus trial decides whether a pump is implanted: it comes first.
@@ -232,12 +271,14 @@ def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFr
             "trial_after_implant", value="trial_date")
     _check_event_times(implants_raw, timed, "implant_date", out, before_first=False)
     for table_name in ("complications", "refills", "assessments"):
-        if table_name in typed:
-            events = typed[table_name].join(people, on="patient_id", how="inner")
+        if table_name in keyed:
+            date_column = EVENT_DATE[table_name]
+            events = keyed[table_name]
             if table_name == "assessments":
                 # Screening assessments precede the implantation by nature.
                 events = events.filter(pl.col("phase") == "follow_up")
-            _check_event_times(tables[table_name], events, EVENT_DATE[table_name], out,
+            events = people.gather(events.select(ROW, KEY, date_column), "initial", "end")
+            _check_event_times(tables[table_name], events, date_column, out,
                                before_first=True, after_end=table_name != "assessments")
 
 
