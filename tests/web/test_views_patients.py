@@ -141,6 +141,66 @@ def test_pagination_by_fifty_without_per_row_queries(world: World, client_as: Cl
     assert "sort=first" in last.content.decode()  # page links keep the order
 
 
+def _many(world: World, n: int) -> None:
+    """``n`` more patients X0000… at site A and every third at site B, without the audit
+    trail (bulk): what an import writes, which leaves its own audited record."""
+    Patient.objects.bulk_create(
+        Patient(patient_id=f"X{i:04d}", site=world.site_b if i % 3 == 0 else world.site_a,
+                sex="F", birth_date=date(2000, 1, 1), diagnosis="other",
+                syndrome="spastic_paraparesis", functional_level="low") for i in range(n))
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, sorted(["P-A1", "P-B1", *[f"X{i:04d}" for i in range(120)]])),
+    ({"sort": "-id"}, sorted(["P-A1", "P-B1", *[f"X{i:04d}" for i in range(120)]],
+                             reverse=True)),
+    ({"site": "TRT"}, sorted(["P-B1", *[f"X{i:04d}" for i in range(0, 120, 3)]])),
+    ({"q": "x00", "status": "on", "level": "low"}, [f"X{i:04d}" for i in range(100)]),
+])
+def test_every_patient_on_exactly_one_page(world: World, client_as: ClientAs,
+                                           params: dict[str, str], expected: list[str]) -> None:
+    """In the id's order a page's ids are read first and its rows then by those ids: the
+    pages, their boundaries and the last, short one are the whole list, each patient once."""
+    _many(world, 120)
+    client = client_as("coordinator")
+    first = client.get(LIST, params)
+    pages = first.context["page"].paginator.num_pages
+    assert pages == -(-len(expected) // 50)
+    seen = [pid for number in range(1, pages + 1)
+            for pid in listed(client.get(LIST, {**params, "page": number}))]
+    assert seen == expected
+    # Past the end: the last page, as before.
+    assert listed(client.get(LIST, {**params, "page": pages + 5}))[-1] == expected[-1]
+    assert first.context["page"].paginator.count == len(expected)
+
+
+def test_a_list_page_takes_a_fixed_number_of_queries(world: World, client_as: ClientAs,
+                                                     django_assert_max_num_queries: Any) -> None:
+    """Session, user, profile, sites, the data version, (the count,) the page's ids, its
+    rows, their first implantations and last refills: however many patients, and without a
+    session write."""
+    _many(world, 120)
+    client = client_as("coordinator")
+    client.get(LIST, {"site": "TLN"})  # the session is renewed once, and the count kept
+    for page in (1, 2, 3):
+        with django_assert_max_num_queries(9):
+            assert client.get(LIST, {"page": page, "site": "TLN"}).status_code == 200
+
+
+def test_the_count_is_kept_until_the_data_change(world: World, client_as: ClientAs) -> None:
+    client = client_as("clinician_a")
+    assert client.get(LIST).context["page"].paginator.count == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LIST, {"page": 1}).context["page"].paginator.count == 1
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    # A change through the application is in the audit trail: the count follows at once.
+    make_patient("P-A2", world.site_a)
+    assert client.get(LIST).context["page"].paginator.count == 2
+    # Another scope (site B) or filter is another count.
+    assert client_as("clinician_b").get(LIST).context["page"].paginator.count == 1
+    assert client.get(LIST, {"q": "P-A2"}).context["page"].paginator.count == 1
+
+
 @pytest.mark.parametrize(("sort", "subqueries"), [
     ("id", set()), ("-site", set()), ("first", {"implantation"}), ("age", {"implantation"}),
     ("-refill", {"refill"}),

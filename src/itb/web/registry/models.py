@@ -82,10 +82,13 @@ class Patient(Versioned):
 
     class Meta:
         ordering = ["patient_id"]
+        # Each filter of the list with the list's order: a filtered page walks its index in
+        # patient_id order and stops after 50 rows (SQLite sorted every match otherwise).
+        # PostgreSQL also has an index for the id-prefix search (migration 0004).
         indexes = [
             models.Index(fields=["site", "patient_id"]),
-            models.Index(fields=["functional_level"]),
-            models.Index(fields=["therapy_end_date"]),
+            models.Index(fields=["functional_level", "patient_id"]),
+            models.Index(fields=["therapy_end_date", "patient_id"]),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 import polars as pl
+from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, Max, QuerySet
 from django.db.models.functions import Cast
@@ -22,6 +24,7 @@ from itb.registry_io.schema import CLINICAL_FILES, Kind
 from itb.web.registry.models import (
     EVENT_MODELS,
     FILE_MODELS,
+    ImportRecord,
     Patient,
     PatientEvent,
     PatientIdentity,
@@ -90,6 +93,23 @@ def identity_for(user: User, patient: Patient) -> PatientIdentity | None:
 def events_for(user: User, table: str) -> QuerySet[PatientEvent]:
     model = EVENT_MODELS[table]
     return model.objects.filter(patient__in=patients_for(user))
+
+
+# What the registry's data are, as the audit trail knows them (see latest_change).
+AUDITED_DATA = (Patient, Site, ImportRecord, *FILE_MODELS.values())
+
+
+def latest_change() -> int | None:
+    """Changes whenever registry data are added, changed or deleted, however (forms, admin,
+    import): the newest entry of the audit trail about a clinical record, a site or an
+    import (an import writes past the trail's signals but leaves its one ImportRecord, itself
+    audited). One index lookup, where counting and scanning every table took seconds at 10⁵
+    patients: what results computed from the data (the report, the list's counts) are kept
+    by."""
+    changes = LogEntry.objects.filter(
+        content_type__in=list(ContentType.objects.get_for_models(*AUDITED_DATA).values()),
+        action__in=[LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE])
+    return changes.order_by("-pk").values_list("pk", flat=True).first()
 
 
 def event_for(user: User, patient: Patient, table: str, pk: int) -> PatientEvent:

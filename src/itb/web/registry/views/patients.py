@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from auditlog.signals import accessed
 from django.contrib import messages
@@ -42,14 +46,16 @@ from itb.web.registry.models import (
     Refill,
     Site,
 )
-from itb.web.registry.permissions import Action
+from itb.web.registry.permissions import ALL_SITES_ROLES, Action
 from itb.web.registry.selectors import (
     can,
     events_for,
     identity_for,
+    latest_change,
     patient_for,
     patients_for,
     require,
+    role_of,
     sites_for,
 )
 from itb.web.registry.services import records as services
@@ -90,8 +96,9 @@ class ListQuery:
         )
 
 
-def listing(user: object, query: ListQuery) -> QuerySet[Patient]:
-    """The patients of the user's scope for the list, filtered and in the list's order.
+def listing(user: object, query: ListQuery, site_keys: Mapping[str, int]) -> QuerySet[Patient]:
+    """The patients of the user's scope for the list, filtered and in the list's order
+    (``site_keys``: the scope's sites, code -> key).
 
     The first implantation and last refill are annotated (correlated subqueries) only when
     the list is sorted by them (or by the age, which needs the first): PostgreSQL evaluates
@@ -102,7 +109,9 @@ def listing(user: object, query: ListQuery) -> QuerySet[Patient]:
     if query.q:
         patients = patients.filter(patient_id__istartswith=query.q)
     if query.site:
-        patients = patients.filter(site__code=query.site)
+        # By key, not through a join on the code: PostgreSQL then walks the (site,
+        # patient_id) index instead of every patient's (34 ms for a page of one site).
+        patients = patients.filter(site_id=site_keys[query.site])
     if query.status:
         patients = patients.filter(therapy_end_date__isnull=query.status == "on")
     if query.level:
@@ -123,6 +132,74 @@ def listing(user: object, query: ListQuery) -> QuerySet[Patient]:
     order = column.desc(nulls_last=True) if query.sort.startswith("-") \
         else column.asc(nulls_last=True)
     return patients.order_by(order, "patient_id")
+
+
+# The list's counts, per process: (scope, filters, data version) -> patients. A count of 10⁵
+# patients cost 8–37 ms on PostgreSQL on every page view; it changes only with the data.
+_COUNTS: OrderedDict[Hashable, int] = OrderedDict()
+_COUNTS_LOCK = threading.Lock()
+COUNTS_KEPT = 1000
+
+
+def kept_count(patients: QuerySet[Patient], key: Hashable) -> int:
+    """``patients.count()``, kept under ``key`` (which must name the data version)."""
+    with _COUNTS_LOCK:
+        if key in _COUNTS:
+            _COUNTS.move_to_end(key)
+            return _COUNTS[key]
+    count = patients.count()
+    with _COUNTS_LOCK:
+        _COUNTS[key] = count
+        while len(_COUNTS) > COUNTS_KEPT:
+            _COUNTS.popitem(last=False)
+    return count
+
+
+def forget_counts() -> None:
+    """Drop the kept counts (tests whose data are written past the audit trail)."""
+    with _COUNTS_LOCK:
+        _COUNTS.clear()
+
+
+class ListPaginator(Paginator):
+    """The list's pages: the count kept per data version (``count_key``), and in the id's
+    order the page's keys read first, alone.
+
+    ``OFFSET`` walks every patient before the page: reading just their ids walks the
+    patient_id (or site, patient_id) index alone, where the full rows cost a table lookup
+    each (PostgreSQL 35–60 ms at pages 800–1500 of 10⁵, SQLite 13–26 ms). The page's 50 rows
+    are then read by those ids alone, which came through the scope and the filters: with the
+    filters again SQLite sorted a whole site's patients for them (30 ms).
+    """
+
+    def __init__(self, patients: QuerySet[Patient], count_key: Hashable, by_id: bool) -> None:
+        super().__init__(patients, PAGE_SIZE)
+        self.count_key = count_key
+        self.by_id = by_id
+
+    @cached_property
+    def count(self) -> int:
+        return kept_count(self.object_list, self.count_key)
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        patients = self.object_list
+        rows = patients[bottom:top]
+        if self.by_id:
+            ids = list(patients.values_list("patient_id", flat=True)[bottom:top])
+            rows = Patient.objects.filter(patient_id__in=ids).select_related("site") \
+                .order_by(*patients.query.order_by)
+        return self._get_page(rows, number, self)
+
+
+def list_count_key(user: object, sites: list[Site], query: ListQuery) -> Hashable:
+    """What a list's count depends on: the scope (every site, or the user's), the filters
+    and the data version."""
+    scope = "all" if role_of(user) in ALL_SITES_ROLES else tuple(  # type: ignore[arg-type]
+        sorted(site.pk for site in sites))
+    return (scope, query.q, query.site, query.status, query.level, latest_change())
 
 
 def with_dates(page: Page) -> Page:
@@ -165,8 +242,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             return redirect("admin:index")
         require(user, Action.VIEW_PATIENTS)
     sites = list(sites_for(user))
-    query = ListQuery.read(request, {site.code for site in sites})
-    paginator = Paginator(listing(user, query), PAGE_SIZE)
+    site_keys = {site.code: site.pk for site in sites}
+    query = ListQuery.read(request, set(site_keys))
+    paginator = ListPaginator(listing(user, query, site_keys),
+                              list_count_key(user, sites, query), query.sort.lstrip("-") == "id")
     page = with_dates(paginator.get_page(request.GET.get("page")))
     return render(request, "registry/patient_list.html", {
         "page": page, "query": query, "sites": sites,

@@ -1,8 +1,8 @@
 """The study report of the user's scope: tables in the page, every output file to download.
 
 The report is computed once per (scope, language, cut-off, data version) and kept in the
-cache; the data version is read from the database (row counts and latest change of every
-table in scope), so any write, however made (forms, import, admin), gives a fresh report.
+cache; the data version is the newest audit-trail entry about the data (``latest_change``),
+so any write, however made (forms, import, admin), gives a fresh report.
 
 The cache is the database's (settings.CACHES), so every worker and process of the registry
 shares each computed report. Computing one takes minutes at 10⁵ patients, longer than a
@@ -23,9 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse
@@ -37,10 +35,11 @@ from django.views.decorators.http import require_GET
 from itb.analysis.study import analyse
 from itb.reports.tables import DisplayTable, build_tables
 from itb.reports.writer import render_report
-from itb.web.registry.models import FILE_MODELS, ImportRecord, Patient, Role, Site
+from itb.web.registry.models import Role
 from itb.web.registry.permissions import ALL_SITES_ROLES, Action
 from itb.web.registry.selectors import (
     User,
+    latest_change,
     registry_for,
     require,
     role_of,
@@ -55,8 +54,6 @@ REFRESH_SECONDS = 10  # the waiting page reloads itself this often…
 REFRESH_WITH_PREVIOUS_SECONDS = 30  # …and less often while it shows the previous report
 
 logger = logging.getLogger(__name__)
-# What the report is computed from, as the audit trail knows it (see data_version).
-AUDITED_DATA = (Patient, Site, ImportRecord, *FILE_MODELS.values())
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "json": "application/json",
@@ -84,18 +81,11 @@ def scope_key(user: User) -> str:
 
 
 def data_version(user: User) -> str:
-    """Changes whenever registry data are added, changed or deleted, however (forms, admin,
-    import): the newest entry of the audit trail about a clinical record, a site or an
-    import (an import writes past the trail's signals but leaves its one ImportRecord, itself
-    audited). One index lookup: counting and scanning every table in scope took 2 s at 10⁵
-    patients on every request. A change at another site also gives a clinician a fresh
-    report, which is merely a recomputation."""
-    changes = LogEntry.objects.filter(
-        content_type__in=list(ContentType.objects.get_for_models(*AUDITED_DATA).values()),
-        action__in=[LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE])
-    latest = changes.order_by("-pk").values_list("pk", flat=True).first()
+    """Changes whenever registry data are added, changed or deleted (``latest_change``) or
+    the scope's sites are. A change at another site also gives a clinician a fresh report,
+    which is merely a recomputation."""
     sites = tuple(sites_for(user).order_by("code").values_list("code", "name"))
-    return repr((latest, sites))
+    return repr((latest_change(), sites))
 
 
 def _digest(*parts: str) -> str:
