@@ -35,11 +35,11 @@ import polars as pl
 from itb.domain.codes import PUMP_KINDS
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.domain.followup import (
-    _EPSILON,
     NO_REFILL_180D,
     PUMP_PAST_SERVICE_LIFE,
     PUMP_REPLACEMENT_WINDOW,
     REFILL_OVERDUE,
+    ROUNDING_EPSILON,
     Flag,
     FollowUpRules,
     Refill,
@@ -586,7 +586,8 @@ def _due_offset(alarm: pl.Series, rules: FollowUpRules) -> pl.Expr:
 
     The due date is the earlier of (alarm date - safety margin, never before the refill) and
     (refill + stability days); without a predictable alarm, the stability date. The alarm
-    date is the refill plus the days to alarm rounded down (``_EPSILON`` as in the domain).
+    date is the refill plus the days to alarm rounded down (``ROUNDING_EPSILON`` as in the
+    domain).
     """
     volume, dose = pl.col("volume_ml"), pl.col("daily_dose_mcg")
     concentration = pl.col("concentration_mcg_ml")
@@ -596,7 +597,8 @@ def _due_offset(alarm: pl.Series, rules: FollowUpRules) -> pl.Expr:
     days = (pl.when(volume <= alarm_ml).then(pl.lit(0.0))
             .when(rate.is_not_null() & (rate != 0)).then((volume - alarm_ml) / rate))
     stability = rules.stability_days
+    whole_days = (days + ROUNDING_EPSILON).floor()
     by_alarm = pl.min_horizontal(
-        pl.max_horizontal((days + _EPSILON).floor() - rules.safety_margin_days, pl.lit(0.0)),
+        pl.max_horizontal(whole_days - rules.safety_margin_days, pl.lit(0.0)),
         pl.lit(float(stability)))
     return pl.when(days.is_null()).then(pl.lit(stability)).otherwise(by_alarm).cast(pl.Int64)

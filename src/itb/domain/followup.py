@@ -71,7 +71,7 @@ LIMITED_BY_STABILITY = "stability"
 
 # Absorbs binary rounding in comparisons and when whole days are taken (a quotient meant to be
 # 90 may come out as 89.999…).
-_EPSILON = 1e-9
+ROUNDING_EPSILON = 1e-9
 
 
 def concentration_kind(concentration_mcg_ml: float | None) -> str | None:
@@ -144,7 +144,7 @@ def next_refill_due(refill: Refill, alarm_volume_ml: float = DEFAULT_ALARM_VOLUM
     alarm_date = None
     if days is not None:
         limit = (date.max - start).days  # a tiny dose puts the alarm beyond the calendar
-        whole = limit if days >= limit else math.floor(days + _EPSILON)
+        whole = limit if days >= limit else math.floor(days + ROUNDING_EPSILON)
         alarm_date = start + timedelta(days=whole)
     if alarm_date is not None:
         margin_date = max(alarm_date - timedelta(days=safety_margin_days), start)
@@ -225,7 +225,7 @@ def check_residual(previous: Refill, current: Refill, pump_implant_dates: Iterab
     tolerance = max(relative_tolerance * delivered, absolute_tolerance_ml)
     difference = current.residual_ml - expected
     return ResidualCheck(days, delivered, expected, current.residual_ml, difference, tolerance,
-                         abs(difference) > tolerance + _EPSILON)
+                         abs(difference) > tolerance + ROUNDING_EPSILON)
 
 
 # Screening (intrathecal bolus trial).
@@ -296,7 +296,7 @@ def dose_step_too_large(previous_mcg: float | None, current_mcg: float | None,
     """
     step = dose_step(previous_mcg, current_mcg)
     cap = titration_cap(origin, spinal_cap=spinal_cap, cerebral_cap=cerebral_cap)
-    return step is not None and abs(step) > cap + _EPSILON
+    return step is not None and abs(step) > cap + ROUNDING_EPSILON
 
 
 def dose_above_review(daily_dose_mcg: float | None,
