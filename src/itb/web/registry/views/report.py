@@ -20,8 +20,10 @@ import hashlib
 import logging
 import os
 import threading
+import traceback
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,6 +56,7 @@ REFRESH_SECONDS = 10  # the waiting page reloads itself this often…
 REFRESH_WITH_PREVIOUS_SECONDS = 30  # …and less often while it shows the previous report
 
 logger = logging.getLogger(__name__)
+_FRAMES_LOGGED = 6
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "json": "application/json",
@@ -173,14 +176,23 @@ def _compute_in_background(user: User, lang: str, cutoff: date, keys: ReportKeys
         if cache.get(keys.report) is None:
             with translation.override(lang):
                 _compute_and_keep(user, lang, cutoff, keys)
-    except Exception:
-        logger.exception("the report could not be computed")
+    except Exception as error:
+        logger.error("the report could not be computed: %s", _where(error))
         cache.set(keys.failed, True, FAILED_SECONDS)
     finally:
         stop.set()
         heartbeat.join()
         cache.delete(keys.computing)
         connections.close_all()  # this thread's own connections
+
+
+def _where(error: BaseException) -> str:
+    """The exception's type and innermost frames, without its message: a message may quote
+    registry values, which must not reach the logs."""
+    frames = traceback.extract_tb(error.__traceback__)[-_FRAMES_LOGGED:]
+    path = " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+                      for frame in reversed(frames))
+    return f"{type(error).__name__} at {path}"
 
 
 def _keep_alive(marker: str, stop: threading.Event) -> None:
