@@ -25,7 +25,14 @@ from typing import Any
 import polars as pl
 from auditlog.context import disable_auditlog, set_actor
 from django.db import connection, models, transaction
-from django.db.models import BigIntegerField, CharField, DecimalField, ExpressionWrapper, F
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+)
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
 
@@ -52,7 +59,7 @@ Progress = Callable[[int], None]
 ProgressStart = Callable[[int], Progress]
 
 BATCH = 5_000  # rows per bulk INSERT / UPDATE
-KEY_CHUNK = 2_000  # keys per IN (…) list: well within every database's parameter limit
+KEY_CHUNK = 2_000  # keys per IN (…) list on SQLite: well within its parameter limit
 ORDER = "_order"  # a row's place among the patient's rows of the table
 IMPORT_LOCK = 0x17B_1A4  # PostgreSQL advisory lock: one import at a time
 
@@ -186,11 +193,12 @@ def _stored(spec: FileSpec, queryset: models.QuerySet[Any], key: str, keys: Sequ
     """The stored rows of ``spec``'s table whose ``key`` is one of ``keys``, as a canonical
     frame (``extra``: integer fields besides the columns).
 
-    Read with the database cursor, numbers already as hundredths and (SQLite) dates as text:
-    Django's per-value converters (a ``Decimal`` and a ``date`` per value) made re-reading
-    2.7 million rows cost a minute and gigabytes.
+    Read past Django's per-value converters (a ``Decimal`` and a ``date`` per value made
+    re-reading 2.7 million rows cost a minute and gigabytes): numbers already as hundredths,
+    dates as text (SQLite) or days since 1970 (PostgreSQL, whatever its DateStyle); on
+    PostgreSQL as CSV from COPY, parsed by polars.
     """
-    text_dates = connection.vendor != "postgresql"  # PostgreSQL's driver reads dates in C
+    postgresql = connection.vendor == "postgresql"
     selected: list[str] = []
     annotations: dict[str, Any] = {}
     schema: dict[str, Any] = {}
@@ -200,30 +208,43 @@ def _stored(spec: FileSpec, queryset: models.QuerySet[Any], key: str, keys: Sequ
             hundredths = ExpressionWrapper(F(path) * 100, output_field=DecimalField())
             annotations[alias] = Cast(Round(hundredths), BigIntegerField())
             schema[column.name] = pl.Int64
-        elif column.kind is Kind.DATE and text_dates:
+        elif column.kind is Kind.DATE and postgresql:
+            annotations[alias] = Func(F(path), template="(%(expressions)s - DATE '1970-01-01')",
+                                      output_field=BigIntegerField())
+            schema[column.name] = pl.Int64
+        elif column.kind is Kind.DATE:
             annotations[alias] = Cast(F(path), CharField())
             schema[column.name] = pl.String
         else:
             alias = path
-            schema[column.name] = pl.Date if column.kind is Kind.DATE else pl.String
+            schema[column.name] = pl.String
         selected.append(alias)
     schema.update({name: pl.Int64 for name in extra})
     queryset = queryset.order_by().annotate(**annotations).values_list(*selected, *extra)
-    frames = []
+    frames = [pl.DataFrame(schema=schema)]
     with connection.cursor() as cursor:
-        for chunk in _chunks(keys, KEY_CHUNK):
+        for chunk in _key_chunks(keys):
             sql, params = queryset.filter(**{f"{key}__in": chunk}).query.sql_with_params()
-            cursor.execute(sql, params)
-            frames.append(pl.DataFrame(cursor.fetchall(), schema=schema, orient="row"))
-    stored = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
-    dates = [column.name for column in spec.columns if column.kind is Kind.DATE]
-    stored = stored.with_columns(pl.col(dates).str.to_date("%Y-%m-%d")) if text_dates else stored
-    return _canonical(spec, stored, hundredths=True)
+            if postgresql:
+                with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+                    data = b"".join(copy)
+                frames.append(pl.read_csv(data, has_header=False, schema=schema))
+            else:
+                cursor.execute(sql, params)
+                frames.append(pl.DataFrame(cursor.fetchall(), schema=schema, orient="row"))
+    dates = [pl.col(column.name).cast(pl.Date) if postgresql
+             else pl.col(column.name).str.to_date("%Y-%m-%d")
+             for column in spec.columns if column.kind is Kind.DATE]
+    return _canonical(spec, pl.concat(frames).with_columns(dates), hundredths=True)
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _key_chunks(keys: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """The keys of one ``IN (…)`` list each: all at once on PostgreSQL, where psycopg merges
+    the values into the statement and the server hashes a long list (50 statements of 2 000
+    keys took 2–3 s per table at 10⁵ patients); on SQLite within its parameter limit."""
+    size = len(keys) if connection.vendor == "postgresql" else KEY_CHUNK
+    for start in range(0, len(keys), max(size, 1)):
+        yield keys[start:start + size]
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -289,7 +310,7 @@ class _Importer:
         self._update(Patient, PATIENTS, updates)
         self.advance(files.height - created - updates.height)
 
-        for chunk in _chunks(ids, KEY_CHUNK):
+        for chunk in _key_chunks(ids):
             self.patient_pk.update(
                 Patient.objects.filter(patient_id__in=chunk).values_list("patient_id", "pk"))
         self.touched |= set(self.patient_pk) - known
@@ -331,7 +352,7 @@ class _Importer:
         column = connection.ops.quote_name(model._meta.get_field("patient").column)
         deleted = 0
         with connection.cursor() as cursor:
-            for chunk in _chunks(pks, KEY_CHUNK):
+            for chunk in _key_chunks(pks):
                 cursor.execute(f"DELETE FROM {table} WHERE {column} IN "
                                f"({', '.join(['%s'] * len(chunk))})", list(chunk))
                 deleted += cursor.rowcount
@@ -352,7 +373,7 @@ class _Importer:
 
         created = self._create(PatientIdentity, IDENTITY, create)
         self._update(PatientIdentity, IDENTITY, update)
-        for chunk in _chunks(gone.get_column("id").to_list(), KEY_CHUNK):
+        for chunk in _key_chunks(gone.get_column("id").to_list()):
             PatientIdentity.objects.filter(pk__in=chunk).delete()
         self.advance(files.height - created - update.height)
         self.touched |= set(changed.get_column("patient_id")) | set(gone.get_column("patient_id"))
@@ -362,7 +383,7 @@ class _Importer:
         """A code the database holds for a patient not in the files: one person, two ids."""
         codes = files.get_column("personal_code").drop_nulls().to_list()
         owners: dict[str, str] = {}
-        for chunk in _chunks(codes, KEY_CHUNK):
+        for chunk in _key_chunks(codes):
             owners.update(PatientIdentity.objects.filter(personal_code__in=chunk)
                           .values_list("personal_code", "patient__patient_id"))
         clashes = files.filter(pl.col("personal_code").is_in(
