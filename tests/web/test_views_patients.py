@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -118,6 +119,27 @@ def test_the_list_shows_age_first_implantation_and_last_refill(world: World,
         7, date(2015, 4, 20), date(2015, 10, 20))
     page = response.content.decode()
     assert "2015-04-20" in page and "2015-10-20" in page and "Ravil" in page
+
+
+def test_a_list_row_shows_its_patient_escaped_in_the_users_language(
+        world: World, client_as: ClientAs) -> None:
+    """The rows are written by one string format each (templatetags.registry.patient_row),
+    not by the template language: its escaping and labels are checked here."""
+    make_patient('<b>"Q&A\'', world.site_a, birth_date=date(2001, 2, 3), functional_level="high",
+                 therapy_end_date=date(2020, 1, 2), therapy_end_reason="death")
+    client = client_as("clinician_a")
+    page = client.get(LIST).content.decode()
+    assert '<b>"Q&A' not in page
+    url = html.escape(patient_url("patient_detail", '<b>"Q&A\''))
+    assert (f'<tr><td><a href="{url}">&lt;b&gt;&quot;Q&amp;A&#x27;</a></td><td>TLN</td>'
+            '<td class="hide-medium">2001</td><td class="num">14</td>'
+            '<td class="date">2015-04-20</td><td class="date">–</td>') in page
+    assert '<span class="status status-ended">Lõppes 2020-01-02</span>' in page
+    assert '<span class="status status-on">Ravil</span>' in page
+    english = make_user("english", Role.CLINICIAN, [world.site_a], language="en")
+    client.force_login(english, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(LIST).content.decode()
+    assert "Ended 2020-01-02" in page and "On therapy" in page
 
 
 def test_pagination_by_fifty_without_per_row_queries(world: World, client_as: ClientAs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 
 from itb.domain import codes
 from itb.web.registry.forms import label
@@ -127,3 +129,34 @@ def figure_alt(table: Any) -> str:
     from itb.reports.i18n import text
 
     return text(f"{table.figure}_alt", get_language() or "et")
+
+
+# One row of the patient list. The list shows 50 a page, and through the template language
+# (a variable, filter or URL tag per cell) the rows were half of the page's CPU time, ~10 ms;
+# so a row is one string format, each value escaped with the escaping Django's own `escape`
+# wraps (html.escape, quotes included), without its lazy-text checks around every value.
+_PATIENT_ROW = (
+    '<tr><td><a href="{url}">{id}</a></td><td>{site}</td><td class="hide-medium">{born}</td>'
+    '<td class="num">{age}</td><td class="date">{first}</td><td class="date">{last}</td>'
+    '<td class="hide-medium">{level}</td><td><span class="status status-{status}">{therapy}'
+    '</span></td></tr>')
+
+
+@register.simple_tag
+def patient_row(patient: Any) -> SafeString:
+    """``{% patient_row patient %}``: a patient of the list (with ``first_implant``,
+    ``last_refill`` and ``age_at_first``, views.patients.with_dates) as a table row."""
+    ended = patient.therapy_end_date
+    therapy = gettext("Ended %(date)s") % {"date": iso(ended)} if ended else \
+        gettext("On therapy")
+    age = patient.age_at_first
+    values = {
+        "url": reverse("registry:patient_detail", args=[patient.patient_id]),
+        "id": patient.patient_id, "site": patient.site.code, "born": patient.birth_date.year,
+        "age": "–" if age is None else age, "first": iso(patient.first_implant) or "–",
+        "last": iso(patient.last_refill) or "–",
+        "level": code_label(patient.functional_level, "functional_level"),
+        "status": "ended" if ended else "on", "therapy": therapy,
+    }
+    return mark_safe(_PATIENT_ROW.format_map(  # every value escaped, just below
+        {key: html.escape(str(value)) for key, value in values.items()}))
