@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from itb.domain.dates import EARLIEST_PLAUSIBLE_DATE
@@ -203,8 +204,11 @@ class _People:
             "birth": first.get_column("birth_date"), "end": first.get_column("therapy_end_date")}
 
     def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
-        key = pl.col("patient_id").cast(self.ids, strict=False).to_physical()
-        return frame.with_columns(key.alias(KEY))
+        # A file lists a patient's rows together: each run of one id is looked up once.
+        runs = frame.get_column("patient_id").rle().struct.unnest()
+        keys = runs.get_column("value").cast(self.ids, strict=False).to_physical()
+        run_of_row = np.repeat(np.arange(runs.height), runs.get_column("len").to_numpy())
+        return frame.with_columns(keys.gather(run_of_row).alias(KEY))
 
     def add(self, name: str, values: pl.Series) -> None:
         """A per-patient column, in patient order (the enum's)."""
