@@ -71,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages:
         pages = {name: pages[name] for name in args.pages}
 
-    print("| page | wall ms (median) | CPU ms (median) | queries | SQL ms |")
-    print("|---|---:|---:|---:|---:|")
+    # The minimum beside the median: on a shared machine the other processes inflate even
+    # the CPU time (caches, hyperthreads); the fastest of the runs is the least disturbed.
+    print("| page | wall ms (median) | CPU ms (median) | CPU ms (min) | queries | SQL ms |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, path in pages.items():
         client.get(path())  # warm: templates, translations, the connection
         walls, cpus = [], []
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         captured = list(queries.captured_queries)
         sql_ms = 1000 * sum(float(query["time"]) for query in captured)
         print(f"| {name} | {statistics.median(walls):.1f} | {statistics.median(cpus):.1f} | "
-              f"{len(captured)} | {sql_ms:.1f} |", flush=True)
+              f"{min(cpus):.1f} | {len(captured)} | {sql_ms:.1f} |", flush=True)
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()

@@ -13,7 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from itb.web.registry.models import Implantation, Refill
+from itb.web.registry.models import Implantation, Refill, ScreeningTrial
+from itb.web.registry.selectors import events_for, patient_for, patient_registry, registry_for
 from itb.web.registry.views.followup import forget_entries
 from tests.web.conftest import World, make_patient
 
@@ -462,3 +463,28 @@ def test_the_csv_download_follows_the_site_and_period(clinic: World,
 def test_an_unknown_download_format_is_not_found(clinic: World, client_as: ClientAs) -> None:
     url = reverse("registry:follow_up_download", args=["xlsx"])
     assert client_as("clinician_a").get(url).status_code == 404
+
+
+def test_the_patient_pages_registry_is_the_one_registry_for_reads(world: World) -> None:
+    """The patient page builds the patient's analysis tables from the rows it has read
+    (selectors.patient_registry) instead of reading them again: the same tables."""
+    patient = world.patient_a
+    ScreeningTrial.objects.create(patient=patient, trial_date=date(2015, 2, 1),
+                                  dose_mcg=Decimal(50), response="yes", side_effects="")
+    Implantation.objects.create(patient=patient, implant_date=date(2019, 5, 6),
+                                site=world.site_b, kind="replacement",
+                                pump_model="prometra_ii", reservoir_ml=Decimal(20))
+    user = world.users["coordinator"]
+    events = {table: list(events_for(user, table).filter(patient=patient))
+              for table in ("refills", "complications", "assessments")}
+    events["implantations"] = list(
+        events_for(user, "implantations").filter(patient=patient).select_related("site"))
+    patient = patient_for(user, patient.patient_id)
+    read = registry_for(user, date(2024, 1, 1), patient)
+    built = patient_registry(patient, events, date(2024, 1, 1))
+    for table in ("patients", "implantations", "complications", "assessments", "refills",
+                  "screening_trials"):
+        assert getattr(built, table).equals(getattr(read, table)), table
+        assert len(getattr(built, table)) > 0, table
+    assert built.cutoff == read.cutoff
+    assert built.site_names == {"TLN": world.site_a.name, "TRT": world.site_b.name}

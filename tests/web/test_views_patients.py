@@ -153,7 +153,7 @@ def test_pagination_by_fifty_without_per_row_queries(world: World, client_as: Cl
                      site=world.site_a, kind="initial") for i, p in enumerate(patients))
     client = client_as("clinician_a")
     client.get(LIST)  # the session and the user are loaded once, before counting
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         first = client.get(LIST, {"sort": "first"})
     assert first.context["page"].paginator.num_pages == 3
     assert len(first.context["page"].object_list) == 50
@@ -339,6 +339,25 @@ def test_the_timeline_shows_every_event_in_date_order(world: World,
                  "Kateetri niverdumine", "Kateetriga seotud", "14,4",
                  "Modifitseeritud Ashworthi skaala (MAS)", "Skriiningfaas", "left knee", "1+"):
         assert text in page, text
+
+
+def test_the_patient_page_takes_a_fixed_number_of_queries(
+        world: World, client_as: ClientAs, django_assert_max_num_queries: Any) -> None:
+    """Session, user, profile, the patient, the identity and its viewing in the audit
+    trail, the four event tables, the bolus trials, whatever the record's length: the
+    follow-up panel is built from the rows already read."""
+    Refill.objects.bulk_create(
+        Refill(patient=world.patient_a, refill_date=date(2016, 1, 1) + timedelta(days=90 * i),
+               volume_ml=20, concentration_mcg_ml=500, daily_dose_mcg=150 + i)
+        for i in range(30))
+    client = client_as("coordinator")
+    url = patient_url("patient_detail", "P-A1")
+    client.get(url)  # the session is renewed once
+    entries = LogEntry.objects.count()
+    with django_assert_max_num_queries(11):
+        response = client.get(url)
+    assert len(response.context["timeline"]) == 34
+    assert LogEntry.objects.count() == entries + 1  # the identity's viewing, as before
 
 
 def test_the_timeline_ends_with_therapy_end_and_can_show_one_kind(world: World,

@@ -6,7 +6,7 @@ not even the existence of another site's patient leaks.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 
 from itb.registry_io.loader import Registry
-from itb.registry_io.schema import CLINICAL_FILES, Kind
+from itb.registry_io.schema import CLINICAL_FILES, Column, FileSpec, Kind
 from itb.web.registry.models import (
     EVENT_MODELS,
     FILE_MODELS,
@@ -87,7 +87,10 @@ def identity_for(user: User, patient: Patient) -> PatientIdentity | None:
     """The patient's identity for roles that may see it (the caller logs the access)."""
     if not can(user, Action.VIEW_IDENTITY):
         return None
-    return PatientIdentity.objects.filter(patient=patient).first()
+    identity = PatientIdentity.objects.filter(patient=patient).first()
+    if identity is not None:
+        identity.patient = patient  # its audit entry names the patient: not read again
+    return identity
 
 
 def events_for(user: User, table: str) -> QuerySet[PatientEvent]:
@@ -125,8 +128,12 @@ def event_for(user: User, patient: Patient, table: str, pk: int) -> PatientEvent
 _POLARS_TYPE = {Kind.DATE: pl.Date, Kind.NUMBER: pl.Float64}
 
 
+def _spec(table: str) -> FileSpec:
+    return next(s for s in CLINICAL_FILES if s.table == table)
+
+
 def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
-    spec = next(s for s in CLINICAL_FILES if s.table == table)
+    spec = _spec(table)
     fields = []
     for column in spec.columns:
         if column.name == "patient_id" and table != "patients":
@@ -135,7 +142,26 @@ def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
             fields.append(f"{column.name}__code")
         else:
             fields.append(column.name)
-    rows = list(queryset.values_list(*fields))
+    return _frame_of_rows(spec, list(queryset.values_list(*fields)))
+
+
+def _instances_frame(table: str, patient: Patient, instances: Sequence[Any]) -> pl.DataFrame:
+    """``_frame`` of one patient's rows already read as model instances (their sites
+    selected with them): the same columns, values and order as from the database."""
+    spec = _spec(table)
+
+    def value(instance: Any, column: Column) -> Any:
+        if column.name == "patient_id":
+            return patient.patient_id
+        if column.kind is Kind.SITE:
+            return getattr(instance, column.name).code
+        return getattr(instance, column.name)
+
+    return _frame_of_rows(spec, [tuple(value(instance, column) for column in spec.columns)
+                                 for instance in instances])
+
+
+def _frame_of_rows(spec: FileSpec, rows: list[tuple[Any, ...]]) -> pl.DataFrame:
     schema = {c.name: _POLARS_TYPE.get(c.kind, pl.String) for c in spec.columns}
     # Empty text is unknown (null), as an empty cell is in the files: done while the columns
     # are built, since a polars `replace` per text column cost a query plan each (~1 ms per
@@ -157,6 +183,26 @@ def registry_for(user: User, cutoff: date, patient: Patient | None = None, *,
     if patient_ids is not None:
         patients = patients.filter(patient_id__in=list(patient_ids))
     return _registry(patients, sites_for(user), cutoff)
+
+
+def patient_registry(patient: Patient, events: Mapping[str, Sequence[PatientEvent]],
+                     cutoff: date) -> Registry:
+    """``registry_for(user, cutoff, patient)`` from the rows the patient page has read
+    already: ``events`` per table (EVENT_MODELS, in their models' order, implantations with
+    their sites; the patient with its site), read through the user's scope. Only the bolus
+    trials are read here: seven queries fewer on every patient page."""
+    trials = list(FILE_MODELS["screening_trials"].objects.filter(patient=patient))
+    tables = {"patients": _instances_frame("patients", patient, [patient]),
+              "screening_trials": _instances_frame("screening_trials", patient, trials)}
+    for table in EVENT_MODELS:
+        tables[table] = _instances_frame(table, patient, events[table])
+    sites = {patient.site, *(row.site for row in events["implantations"])}
+    return Registry(
+        patients=tables["patients"], implantations=tables["implantations"],
+        complications=tables["complications"], assessments=tables["assessments"],
+        refills=tables["refills"], screening_trials=tables["screening_trials"], cutoff=cutoff,
+        site_names={site.code: site.name for site in sites},
+    )
 
 
 def record_versions(user: User) -> dict[str, tuple[Any, ...]]:

@@ -54,7 +54,13 @@ from itb.reports.followup import render as render_due
 from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
 from itb.web.registry.permissions import Action
-from itb.web.registry.selectors import record_versions, registry_for, require, sites_for
+from itb.web.registry.selectors import (
+    patient_registry,
+    record_versions,
+    registry_for,
+    require,
+    sites_for,
+)
 from itb.web.registry.templatetags.dose_chart import (
     COMPLICATION,
     SURGERY,
@@ -505,7 +511,7 @@ def patient_context(user: Any, patient: Patient, events: dict[str, list[Any]],
     """The patient page's follow-up panel (the core's entry for this patient, today) and
     dose-history chart."""
     on = today()
-    entry = patient_follow_up(registry_for(user, on, patient), patient.patient_id, on)
+    entry = patient_follow_up(patient_registry(patient, events, on), patient.patient_id, on)
     model = DEFAULT_CATALOGUE.model_for(entry.pump_model) if entry is not None else None
     end = min(patient.therapy_end_date or on, on)
     return {
