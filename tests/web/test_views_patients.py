@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from itb.web.registry.models import (
+    Complication,
     Implantation,
     Patient,
     PatientIdentity,
@@ -358,6 +359,27 @@ def test_the_patient_page_takes_a_fixed_number_of_queries(
         response = client.get(url)
     assert len(response.context["timeline"]) == 34
     assert LogEntry.objects.count() == entries + 1  # the identity's viewing, as before
+
+
+def test_a_timeline_entry_is_escaped_and_links_its_edit_and_delete(
+        world: World, client_as: ClientAs) -> None:
+    """The entries are written by one string format each (templatetags.registry.
+    timeline_entry), not by the template language: their escaping and links are checked
+    here."""
+    complication = Complication.objects.get(pk=world.events["P-A1"]["complications"])
+    complication.detail = '<i>"kink"</i> & more'
+    complication.save()
+    page = client_as("clinician_a").get(patient_url("patient_detail", "P-A1")).content.decode()
+    assert "<i>" not in page
+    args = ["P-A1", "complications", complication.pk]
+    assert ('<dt>Täpsustus</dt><dd>&lt;i&gt;&quot;kink&quot;&lt;/i&gt; &amp; more</dd>'
+            in page)
+    assert (f'<div class="entry-actions"><a href="{reverse("registry:event_edit", args=args)}">'
+            f'Muuda</a><a href="{reverse("registry:event_delete", args=args)}">Kustuta</a>'
+            '</div></li>') in page
+    assert ('<li class="entry entry-complications"><time datetime="2016-07-01">2016-07-01'
+            '</time><div><div class="entry-title"><span class="tag">Tüsistus</span>'
+            '<strong>Kateetri niverdumine</strong></div><dl class="details">') in page
 
 
 def test_the_timeline_ends_with_therapy_end_and_can_show_one_kind(world: World,
