@@ -260,13 +260,14 @@ class OneOf(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         column, params = compiler.compile(self.column)
-        return one_of(column, self.keys, params)
+        return one_of(column, self.keys, params, vendor=connection.vendor)
 
 
-def one_of(column: str, keys: Sequence[Any], params: Sequence[Any] = ()
-           ) -> tuple[str, list[Any]]:
-    """SQL and parameters of ``column IN (keys)``, the keys as one parameter (``OneOf``)."""
-    if connection.vendor == "postgresql":
+def one_of(column: str, keys: Sequence[Any], params: Sequence[Any] = (), *,
+           vendor: str | None = None) -> tuple[str, list[Any]]:
+    """SQL and parameters of ``column IN (keys)``, the keys as one parameter (``OneOf``), for
+    the ``vendor``'s database (the default connection's)."""
+    if (vendor or connection.vendor) == "postgresql":
         return f"{column} = ANY(%s)", [*params, list(keys)]
     return f"{column} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(list(keys))]
 
