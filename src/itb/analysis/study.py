@@ -290,9 +290,11 @@ def _per_year_by_site(cohort: pl.DataFrame, cutoff: date) -> dict[str, dict[str,
 
 def complication_onsets(registry: Registry) -> pl.DataFrame:
     """Each complication with months since the latest surgery of any kind on or before it."""
+    # Two surgeries on one day match alike: no need to make them unique (a hash of every
+    # row, most of this function's time at 10^6 patients).
     surgeries = (registry.implantations.select(
         "patient_id", pl.col("implant_date").alias("surgery_date"))
-        .unique().sort("patient_id", "surgery_date"))
+        .sort("patient_id", "surgery_date"))
     events = registry.complications.sort("patient_id", "complication_date")
     joined = events.join_asof(surgeries, left_on="complication_date", right_on="surgery_date",
                               by="patient_id", strategy="backward", check_sortedness=False)
