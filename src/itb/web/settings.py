@@ -137,7 +137,10 @@ DATABASES = {
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "registry.sqlite3",
           # WAL lets readers work while one writer writes; a busy writer waits, not fails.
           "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                      "timeout": 20, "transaction_mode": "IMMEDIATE"}}
+                      "timeout": 20, "transaction_mode": "IMMEDIATE"},
+          # Kept open between requests, as on PostgreSQL: opening one (Django's functions,
+          # the pragmas) cost 1.5 ms of CPU on every page view.
+          "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
