@@ -6,6 +6,7 @@ import html
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from itb.web.registry.models import (
     Complication,
@@ -24,6 +26,7 @@ from itb.web.registry.models import (
     Role,
 )
 from itb.web.registry.permissions import ROLE_ACTIONS, Action
+from itb.web.registry.templatetags.registry import number
 from tests.web.conftest import World, make_patient, make_user, personal_code, shown
 
 pytestmark = pytest.mark.django_db
@@ -706,3 +709,13 @@ def test_a_user_without_a_profile_has_no_patients(world: World) -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(LIST).status_code == 403
+
+
+def test_numbers_are_written_in_each_language_however_often() -> None:
+    """``number`` keeps its results per value and language: the language is part of it."""
+    for _ in range(2):
+        with translation.override("et"):
+            assert [number(Decimal("1.50")), number(1.5), number(20), number(None)] == [
+                "1,5", "1,5", "20", ""]
+        with translation.override("en"):
+            assert [number(Decimal("1.50")), number(Decimal("0.125"))] == ["1.5", "0.125"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -70,6 +71,14 @@ def number(value: Decimal | float | int | None) -> str:
     """A number as written by hand: no trailing zeros, the language's decimal separator."""
     if value is None or value == "":
         return ""
+    return _number(value, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _number(value: Decimal | float | int, language: str | None) -> str:
+    """``number`` of a value in a language (the active one, which number_format reads).
+    Kept: a patient page writes a hundred or more doses and volumes, mostly the same few,
+    and each formatting cost ~15 µs."""
     decimal = Decimal(str(value)).normalize()
     places = max(0, -decimal.as_tuple().exponent)  # type: ignore[operator]
     return number_format(decimal, decimal_pos=places)
