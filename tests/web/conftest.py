@@ -56,9 +56,10 @@ def personal_code(sex: str, birth: date, serial: int = 1) -> str:
 
 
 def make_user(username: str, role: Role | None, sites: list[Site] = (), *,  # type: ignore[assignment]
-              superuser: bool = False, language: str = "et") -> User:
+              superuser: bool = False, staff: bool = False, language: str = "et") -> User:
+    """A user with WEB_PASSWORD, a role (None: none) and its sites."""
     user = User.objects.create_user(username, password=WEB_PASSWORD, first_name=username.title(),
-                                    is_superuser=superuser, is_staff=superuser)
+                                    is_superuser=superuser, is_staff=superuser or staff)
     if role is not None:
         profile = UserProfile.objects.create(user=user, role=role, language=language)
         profile.sites.set(sites)

@@ -30,24 +30,15 @@ from itb.web.registry.models import (
     Refill,
     Role,
     Site,
-    UserProfile,
 )
+from tests.web.conftest import WEB_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery staple"
 CREATE, UPDATE, DELETE, ACCESS = (LogEntry.Action.CREATE, LogEntry.Action.UPDATE,
                                   LogEntry.Action.DELETE, LogEntry.Action.ACCESS)
 # Identity values that must never appear on an audit page.
 CODE, FIRST, LAST = "39001010008", "Zelda", "Quibblewick"
-
-
-def make_user(username: str, role: Role, sites: list[Site] | None = None,
-              **flags: bool) -> User:
-    user = User.objects.create_user(username, password=PASSWORD, **flags)
-    profile, _ = UserProfile.objects.update_or_create(user=user, defaults={"role": role})
-    profile.sites.set(sites or [])
-    return user
 
 
 def signed_in(user: User) -> Client:
@@ -310,9 +301,9 @@ def _admin_url(action: str, entry: LogEntry | None = None) -> str:
 def test_entries_cannot_be_changed_or_deleted_through_the_admin(
         history: dict[str, Any], who: str) -> None:
     if who == "superuser":
-        user = User.objects.create_superuser("root", password=PASSWORD)
+        user = User.objects.create_superuser("root", password=WEB_PASSWORD)
     else:
-        user = make_user("staffcoord", Role.COORDINATOR, is_staff=True)
+        user = make_user("staffcoord", Role.COORDINATOR, staff=True)
     client = signed_in(user)
     entry = LogEntry.objects.filter(additional_data__patient_id="P01").first()
     assert entry is not None
@@ -334,7 +325,7 @@ def test_entries_cannot_be_changed_or_deleted_through_the_admin(
 
 def test_coordinators_read_the_log_in_the_admin_with_identity_masked(
         history: dict[str, Any]) -> None:
-    client = signed_in(make_user("staffcoord", Role.COORDINATOR, is_staff=True))
+    client = signed_in(make_user("staffcoord", Role.COORDINATOR, staff=True))
     identity = ContentType.objects.get_for_model(PatientIdentity)
     entry = LogEntry.objects.get(content_type=identity, action=UPDATE)
     response = client.get(_admin_url("change", entry))

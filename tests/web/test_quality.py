@@ -26,7 +26,6 @@ from itb.web.registry.models import (
     Refill,
     Role,
     Site,
-    UserProfile,
 )
 from itb.web.registry.quality import (
     CHECK_CODES,
@@ -36,18 +35,11 @@ from itb.web.registry.quality import (
     quality_report,
     render_quality,
 )
+from tests.web.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 ON = date(2024, 8, 1)
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(username: str, role: Role, sites: list[Site] | None = None) -> User:
-    user = User.objects.create_user(username, password=PASSWORD)
-    profile, _ = UserProfile.objects.update_or_create(user=user, defaults={"role": role})
-    profile.sites.set(sites or [])
-    return user
 
 
 def patient(patient_id: str, site: Site, **fields: Any) -> Patient:
