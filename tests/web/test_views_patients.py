@@ -65,6 +65,22 @@ def test_search_by_registry_id_prefix(world: World, client_as: ClientAs) -> None
     assert listed(client.get(LIST, {"q": "P-B"})) == []
 
 
+@pytest.mark.parametrize(("q", "expected"), [
+    ("x00", ["X001", "X002", "x003", "X00a"]), ("X00A", ["X00a"]), ("x0", ["X001", "X002",
+     "x003", "X00a", "x0ä"]), ("x0ä", ["x0ä"]), ("7-", ["7-1", "7-2"]),
+    ("ABCDE", ["abcdef"]), ("%", []), ("_", []),
+])
+def test_the_id_search_on_its_index_ranges_finds_the_same(
+        world: World, client_as: ClientAs, q: str, expected: list[str]) -> None:
+    """On SQLite the id prefix also narrows by index ranges (views.patients.prefix_ranges):
+    the same patients as the case-insensitive prefix alone; past 16 case variants
+    ("ABCDE") none."""
+    for patient_id in ("X001", "X002", "x003", "X00a", "x0ä", "X1", "7-1", "7-2", "7x",
+                       "abcdef", "Y00"):
+        make_patient(patient_id, world.site_a)
+    assert sorted(listed(client_as("clinician_a").get(LIST, {"q": q}))) == sorted(expected)
+
+
 def test_filters_therapy_status_level_and_site(world: World, client_as: ClientAs) -> None:
     make_patient("P-A2", world.site_a, functional_level="high",
                  therapy_end_date=date(2020, 1, 1), therapy_end_reason="death")

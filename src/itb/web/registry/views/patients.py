@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from math import prod
 
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     DurationField,
     ExpressionWrapper,
@@ -18,6 +22,7 @@ from django.db.models import (
     Max,
     Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -108,6 +113,8 @@ def listing(user: object, query: ListQuery, site_keys: Mapping[str, int]) -> Que
     patients = patients_for(user).select_related("site")  # type: ignore[arg-type]
     if query.q:
         patients = patients.filter(patient_id__istartswith=query.q)
+        if connection.vendor == "sqlite" and (ranges := prefix_ranges(query.q)) is not None:
+            patients = patients.filter(ranges)
     if query.site:
         # By key, not through a join on the code: PostgreSQL then walks the (site,
         # patient_id) index instead of every patient's (34 ms for a page of one site).
@@ -200,6 +207,31 @@ def list_count_key(user: object, sites: list[Site], query: ListQuery) -> Hashabl
     scope = "all" if role_of(user) in ALL_SITES_ROLES else tuple(  # type: ignore[arg-type]
         sorted(site.pk for site in sites))
     return (scope, query.q, query.site, query.status, query.level, latest_change())
+
+
+MAX_PREFIX_RANGES = 16
+
+
+def prefix_ranges(prefix: str) -> Q | None:
+    """Where ``patient_id__istartswith=prefix`` can match on SQLite, as index ranges.
+
+    SQLite's LIKE folds the case of ASCII letters only and cannot use the patient_id index
+    for it, so every search (and its count) read all 10⁵ ids (13 ms for the count alone).
+    The ids it matches start with one of the prefix's ASCII case variants: each variant v is
+    the range v <= id < v with its last character's successor (SQLite compares text by code
+    point), which the index finds. None (no narrowing) for more than MAX_PREFIX_RANGES
+    variants.
+    """
+    choices = [sorted({c.lower(), c.upper()}) if c.isascii() and c.isalpha() else [c]
+               for c in prefix]
+    if prod(len(choice) for choice in choices) > MAX_PREFIX_RANGES or \
+            ord(prefix[-1]) == sys.maxunicode:
+        return None
+    ranges = Q()
+    for letters in itertools.product(*choices):
+        start = "".join(letters)
+        ranges |= Q(patient_id__gte=start, patient_id__lt=start[:-1] + chr(ord(start[-1]) + 1))
+    return ranges
 
 
 def with_dates(page: Page) -> Page:
