@@ -31,6 +31,7 @@ from itb.web.registry.models import (
     UserProfile,
 )
 from itb.web.registry.views.patients import forget_counts
+from itb.web.registry.views.report import forget_kept_reports
 
 # --- data entry, report and permissions (issue 3) -------------------------------------------
 # Two sites, a user of every role, and a patient at each site with a full record.
@@ -154,18 +155,20 @@ def client_as(world: World) -> Callable[[str], Client]:
 def _fresh_cache(request: pytest.FixtureRequest, settings: Any) -> Iterator[None]:
     """Rendered reports are cached (in the database): every test starts from an empty cache,
     and computes a missing report in the request (test_views_report tests the background).
-    The patient list's counts too (kept per process by the audit trail's newest entry, whose
-    key a rolled-back test may hand to the next)."""
+    The patient list's counts and the reports a worker keeps too (kept per process by the
+    audit trail's newest entry, whose key a rolled-back test may hand to the next)."""
     settings.ITB_REPORT_BACKGROUND = False
     uses_database = bool(request.node.get_closest_marker("django_db")) or bool(
         {"db", "transactional_db", "live_server"} & set(request.fixturenames))
     if uses_database:
         cache.clear()
         forget_counts()
+        forget_kept_reports()
     yield
     if uses_database:
         cache.clear()
         forget_counts()
+        forget_kept_reports()
 
 
 # --- import, export and the database commands (issue 3: the app, identity) -------------------

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -204,6 +206,31 @@ def test_the_report_is_computed_once_per_scope_and_language(
     profile.save()
     coordinator.get(REPORT)  # another language
     assert computed == ["coordinator", "clinician_a", "coordinator"]
+
+
+def test_a_worker_keeps_the_report_it_read_and_its_rendered_tables(
+        world: World, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_as("coordinator")
+    first = client.get(REPORT).content.decode()
+    rendered: list[str] = []
+    real = report_views.render_to_string
+
+    def counting(name: str, context: dict[str, Any]) -> str:
+        rendered.append(name)
+        return real(name, context)
+
+    monkeypatch.setattr(report_views, "render_to_string", counting)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(REPORT).content.decode()
+    tables = '<nav class="card toc"'  # after the form tokens, which differ per response
+    assert again[again.index(tables):] == first[first.index(tables):]
+    assert 'id="table1"' in again
+    assert rendered == []  # the tables as rendered for the first view
+    assert not [q for q in queries.captured_queries if "itb_cache" in q["sql"]]
+    # Another data version is another report: read, and its tables rendered, afresh.
+    make_patient("P-A2", world.site_a)
+    assert client.get(REPORT).context["report"].n_patients == 3
+    assert rendered == ["registry/report_tables.html"]
 
 
 def test_an_empty_scope_shows_a_friendly_page(world: World) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
@@ -129,22 +131,67 @@ class ReportState:
     report: RenderedReport | None
     current: bool
     failed: bool = False
+    kept: _Kept | None = None  # where its rendered tables are kept, if it came from the cache
+
+
+@dataclass
+class _Kept:
+    """A report read from the cache, and its tables as HTML once a page has rendered them."""
+
+    report: RenderedReport
+    tables_html: str | None = None
+
+
+# The reports this worker read last, by cache key. A key names what the report was computed
+# from (scope, language, cut-off, data version), so a kept report is never stale; keeping it
+# saves each page view reading and unpickling it from the database and rendering its tables
+# (most of the page's time).
+_KEPT_REPORTS = 8
+_kept: OrderedDict[str, _Kept] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def forget_kept_reports() -> None:
+    """Empty this worker's kept reports (tests: a rolled-back test may hand its data version,
+    hence its keys, to the next)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def _cached(key: str) -> _Kept | None:
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return kept
+    report: RenderedReport | None = cache.get(key)
+    return None if report is None else _keep(key, report)
+
+
+def _keep(key: str, report: RenderedReport) -> _Kept:
+    with _kept_lock:
+        kept = _kept.setdefault(key, _Kept(report))
+        while len(_kept) > _KEPT_REPORTS:
+            _kept.popitem(last=False)
+    return kept
 
 
 def rendered_report(user: User, lang: str) -> ReportState:
     cutoff = timezone.localdate()
     keys = ReportKeys.of(user, lang, cutoff)
-    report: RenderedReport | None = cache.get(keys.report)
-    if report is not None:
-        return ReportState(report, current=True)
+    kept = _cached(keys.report)
+    if kept is not None:
+        return ReportState(kept.report, current=True, kept=kept)
     if not settings.ITB_REPORT_BACKGROUND:
-        return ReportState(_compute_and_keep(user, lang, cutoff, keys), current=True)
+        report = _compute_and_keep(user, lang, cutoff, keys)
+        return ReportState(report, current=True, kept=_keep(keys.report, report))
     failed = cache.get(keys.failed) is not None
     if not failed:
         start_computing(user, lang, cutoff, keys)
     previous_key = cache.get(keys.latest)
-    previous = cache.get(previous_key) if previous_key else None
-    return ReportState(previous, current=False, failed=failed)
+    previous = _cached(previous_key) if previous_key else None
+    return ReportState(previous.report if previous else None, current=False, failed=failed,
+                       kept=previous)
 
 
 def _compute_and_keep(user: User, lang: str, cutoff: date, keys: ReportKeys) -> RenderedReport:
@@ -230,6 +277,7 @@ def _page(request: HttpRequest, state: ReportState, status: int = 200) -> HttpRe
         refresh = REFRESH_WITH_PREVIOUS_SECONDS if report is not None else REFRESH_SECONDS
     response = render(request, "registry/report.html", {
         "report": report, "current": state.current, "failed": state.failed,
+        "tables_html": _tables_html(state) if report is not None else "",
         "refresh_seconds": refresh,
         "downloads": downloads(report) if report is not None else [],
         "all_sites": role_of(request.user) in ALL_SITES_ROLES,
@@ -239,6 +287,16 @@ def _page(request: HttpRequest, state: ReportState, status: int = 200) -> HttpRe
     if refresh is not None:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _tables_html(state: ReportState) -> str:
+    kept = state.kept
+    if kept is not None and kept.tables_html is not None:
+        return kept.tables_html
+    html = render_to_string("registry/report_tables.html", {"report": state.report})
+    if kept is not None:
+        kept.tables_html = html
+    return html
 
 
 @require_GET
