@@ -307,3 +307,33 @@ def test_current_flags_are_the_full_historys_latest(tmp_path, on: date) -> None:
         assert sorted(entry.flags, key=repr) == sorted(expected, key=repr), entry.patient_id
         flagged += bool(entry.flags)
     assert flagged  # the comparison is not vacuous
+
+
+def one_patients_registry(reg: Registry, patient_id: str) -> Registry:
+    """The registry of one patient, as the patient page builds it."""
+    def rows(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("patient_id") == patient_id)
+
+    return Registry(patients=rows(reg.patients), implantations=rows(reg.implantations),
+                    complications=rows(reg.complications), assessments=rows(reg.assessments),
+                    refills=rows(reg.refills), cutoff=reg.cutoff)
+
+
+@pytest.mark.parametrize("on", [date(2016, 3, 1), date(2021, 11, 15), ON])
+def test_one_patients_entry_is_the_lists(tmp_path, on: date) -> None:
+    """patient_follow_up reads one patient's rows in plain Python (the patient page), the
+    list with polars: the same entry and history, from a whole registry or the patient's."""
+    from itb.registry_io.synth import write_synthetic_registry
+
+    write_synthetic_registry(tmp_path / "synth", 300, seed=4)
+    reg = load_registry(tmp_path / "synth")
+    entries = follow_up(reg, on)
+    assert len(entries) > 50
+    for entry in entries:
+        for source in (reg, one_patients_registry(reg, entry.patient_id)):
+            alone = patient_follow_up(source, entry.patient_id, on)
+            assert alone == entry, entry.patient_id
+            assert alone.history == entry.history, entry.patient_id
+    listed = {entry.patient_id for entry in entries}
+    off = [pid for pid in reg.patients.get_column("patient_id") if pid not in listed]
+    assert off and all(patient_follow_up(reg, pid, on) is None for pid in off[:20])
