@@ -49,6 +49,11 @@ def _date(value: str) -> date:
     return parsed
 
 
+# A page is mostly CPU; one worker more than the cores overlaps one's database waits with the
+# others' work (docs/benchmarks.md: 3 workers on 2 cores served more than 2, and 5 no more).
+DEFAULT_WORKERS = (os.cpu_count() or 1) + 1
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -166,8 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the registry's web application")
     serve.add_argument("--bind", type=_bind, default="127.0.0.1:8000", metavar="HOST:PORT",
                        help="address to listen on (default: 127.0.0.1:8000)")
-    serve.add_argument("--workers", type=_positive, default=2, metavar="N",
-                       help="worker processes (default: 2)")
+    serve.add_argument("--workers", type=_positive, default=DEFAULT_WORKERS, metavar="N",
+                       help=f"worker processes (default: one per processor core and one more, "
+                            f"{DEFAULT_WORKERS} here)")
     _add_database_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
