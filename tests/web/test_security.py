@@ -37,23 +37,16 @@ from itb.web.registry.models import (
     PatientIdentity,
     Role,
     Site,
-    UserProfile,
 )
+from tests.web.conftest import WEB_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = WEB_PASSWORD  # make_user's
 WRONG_PASSWORD = "Tr0ub4dor&3-wrong"
 # A valid personal code of the woman born 1990-01-01 below, and her names.
 CODE, FIRST, LAST = "49001010001", "Zelda", "Quibblewick"
 NEW_CODE_TYPO, NEW_LAST = "49001010002", "Quibblestone"
-
-
-def make_user(username: str, role: Role, sites: list[Site] | None = None) -> User:
-    user = User.objects.create_user(username, password=PASSWORD)
-    profile, _ = UserProfile.objects.update_or_create(user=user, defaults={"role": role})
-    profile.sites.set(sites or [])
-    return user
 
 
 @pytest.fixture
