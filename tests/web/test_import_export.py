@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
@@ -414,3 +415,25 @@ def test_reimport_of_more_keys_than_a_statement_may_bind(tmp_path: Path) -> None
     again = import_registry(directory)
     assert not again.changed
     assert again.counts["patients"] == {"created": 0, "updated": 0, "unchanged": 33_000}
+
+
+@pytest.mark.parametrize("source", ["reference", "synthetic"])
+def test_the_registry_read_from_the_database_is_the_files(
+        source: str, synthetic_registry: Path, world: World) -> None:
+    """What the web's report and exports analyse (selectors.registry_for) is what
+    ``load_registry`` reads from the imported files: every table, value and type."""
+    from itb.registry_io import load_registry
+    from itb.web.registry.selectors import registry_for
+
+    directory = REFERENCE_COHORT if source == "reference" else synthetic_registry
+    files = load_registry(directory)
+    import_registry(directory)
+    ids = files.patients.get_column("patient_id")
+    read = registry_for(world.users["coordinator"], files.cutoff, patient_ids=ids.to_list())
+    for table in ("patients", "implantations", "complications", "assessments", "refills",
+                  "screening_trials"):
+        expected, actual = getattr(files, table), getattr(read, table)
+        assert actual.schema == expected.schema, table
+        order = [name for name in expected.columns if expected.schema[name] != pl.Null]
+        assert actual.sort(order, maintain_order=True).equals(
+            expected.sort(order, maintain_order=True)), table

@@ -15,6 +15,7 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.db.models import CharField, Count, Max, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -134,15 +135,34 @@ def _spec(table: str) -> FileSpec:
 
 def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
     spec = _spec(table)
-    fields = []
+    # SQLite keeps dates as text, which Django's converter parses one by one: read as text.
+    as_text = connections[queryset.db].vendor == "sqlite"
+    fields: list[Any] = []
     for column in spec.columns:
         if column.name == "patient_id" and table != "patients":
             fields.append("patient__patient_id")
         elif column.kind is Kind.SITE:
             fields.append(f"{column.name}__code")
+        elif column.kind is Kind.DATE and as_text:
+            fields.append(Cast(column.name, CharField()))
         else:
             fields.append(column.name)
-    return _frame_of_rows(spec, list(queryset.values_list(*fields)))
+    # The rows as the database driver returns them, typed by polars: through the ORM each
+    # value went through its field's converter (a Decimal; a date parsed from text), ~20 s
+    # for the 2.7 million rows of 10⁵ patients.
+    sql, params = queryset.values_list(*fields).query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    read_as = {Kind.DATE: pl.String if as_text else pl.Date, Kind.NUMBER: pl.Float64}
+    frame = pl.DataFrame(rows, schema={c.name: read_as.get(c.kind, pl.String)
+                                       for c in spec.columns}, orient="row", strict=False)
+    return frame.with_columns(
+        pl.col(c.name).str.to_date("%Y-%m-%d") if c.kind is Kind.DATE
+        # Empty text is unknown (null), as an empty cell is in the files.
+        else pl.when(pl.col(c.name) != "").then(pl.col(c.name))
+        for c in spec.columns
+        if c.kind not in _POLARS_TYPE or (c.kind is Kind.DATE and as_text))
 
 
 def _instances_frame(table: str, patient: Patient, instances: Sequence[Any]) -> pl.DataFrame:
