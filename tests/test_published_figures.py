@@ -248,8 +248,12 @@ def test_table2_has_no_other_complication_types(report: dict[str, Any]) -> None:
         "catheter_disconnection", "infection"}
 
 
-# F58 (the 41–78% literature range) is a quotation, not a figure of the data: it belongs to
-# the literature panel of a later issue.
+def test_F58_literature_range_41_to_78_percent_quoted_with_its_sources(out: Path) -> None:
+    """A quotation, not a figure of the data: the report's literature panel carries it."""
+    with (out / "literature.csv").open(encoding="utf-8") as handle:
+        quoted = [row for row in csv.reader(handle) if "41–78%" in row]
+    assert len(quoted) == 1
+    assert all(ref in quoted[0][-1] for ref in ("[5]", "[15]", "[16]"))
 
 
 # --- Spasticity assessment -----------------------------------------------------------------
