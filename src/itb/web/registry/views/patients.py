@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,6 +42,7 @@ from itb.web.registry.forms import (
     VersionForm,
     initial_of,
 )
+from itb.web.registry.kept import Kept
 from itb.web.registry.models import (
     Implantation,
     Patient,
@@ -143,29 +142,18 @@ def listing(user: object, query: ListQuery, site_keys: Mapping[str, int]) -> Que
 
 # The list's counts, per process: (scope, filters, data version) -> patients. A count of 10⁵
 # patients cost 8–37 ms on PostgreSQL on every page view; it changes only with the data.
-_COUNTS: OrderedDict[Hashable, int] = OrderedDict()
-_COUNTS_LOCK = threading.Lock()
-COUNTS_KEPT = 1000
+_counts: Kept[int] = Kept(1000)
 
 
 def kept_count(patients: QuerySet[Patient], key: Hashable) -> int:
     """``patients.count()``, kept under ``key`` (which must name the data version)."""
-    with _COUNTS_LOCK:
-        if key in _COUNTS:
-            _COUNTS.move_to_end(key)
-            return _COUNTS[key]
-    count = patients.count()
-    with _COUNTS_LOCK:
-        _COUNTS[key] = count
-        while len(_COUNTS) > COUNTS_KEPT:
-            _COUNTS.popitem(last=False)
-    return count
+    count = _counts.get(key)
+    return _counts.keep(key, patients.count()) if count is None else count
 
 
 def forget_counts() -> None:
     """Drop the kept counts (tests whose data are written past the audit trail)."""
-    with _COUNTS_LOCK:
-        _COUNTS.clear()
+    _counts.clear()
 
 
 class ListPaginator(Paginator):

@@ -21,7 +21,6 @@ import logging
 import os
 import threading
 import traceback
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +38,7 @@ from django.views.decorators.http import require_GET
 from itb.analysis.study import analyse
 from itb.reports.tables import DisplayTable, build_tables
 from itb.reports.writer import render_report
+from itb.web.registry.kept import Kept
 from itb.web.registry.models import Role
 from itb.web.registry.permissions import ALL_SITES_ROLES, Action
 from itb.web.registry.selectors import (
@@ -128,10 +128,13 @@ class ReportState:
     previous one or none while the current one is computed (``failed``: its last try
     failed)."""
 
-    report: RenderedReport | None
+    kept: _Kept | None  # the report, as this worker keeps it
     current: bool
     failed: bool = False
-    kept: _Kept | None = None  # where its rendered tables are kept, if it came from the cache
+
+    @property
+    def report(self) -> RenderedReport | None:
+        return self.kept.report if self.kept is not None else None
 
 
 @dataclass
@@ -146,34 +149,21 @@ class _Kept:
 # from (scope, language, cut-off, data version), so a kept report is never stale; keeping it
 # saves each page view reading and unpickling it from the database and rendering its tables
 # (most of the page's time).
-_KEPT_REPORTS = 8
-_kept: OrderedDict[str, _Kept] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: Kept[_Kept] = Kept(8)
 
 
 def forget_kept_reports() -> None:
     """Empty this worker's kept reports (tests: a rolled-back test may hand its data version,
     hence its keys, to the next)."""
-    with _kept_lock:
-        _kept.clear()
+    _kept.clear()
 
 
 def _cached(key: str) -> _Kept | None:
-    with _kept_lock:
-        kept = _kept.get(key)
-        if kept is not None:
-            _kept.move_to_end(key)
-            return kept
+    kept = _kept.get(key)
+    if kept is not None:
+        return kept
     report: RenderedReport | None = cache.get(key)
-    return None if report is None else _keep(key, report)
-
-
-def _keep(key: str, report: RenderedReport) -> _Kept:
-    with _kept_lock:
-        kept = _kept.setdefault(key, _Kept(report))
-        while len(_kept) > _KEPT_REPORTS:
-            _kept.popitem(last=False)
-    return kept
+    return None if report is None else _kept.keep(key, _Kept(report))
 
 
 def rendered_report(user: User, lang: str) -> ReportState:
@@ -181,17 +171,16 @@ def rendered_report(user: User, lang: str) -> ReportState:
     keys = ReportKeys.of(user, lang, cutoff)
     kept = _cached(keys.report)
     if kept is not None:
-        return ReportState(kept.report, current=True, kept=kept)
+        return ReportState(kept, current=True)
     if not settings.ITB_REPORT_BACKGROUND:
         report = _compute_and_keep(user, lang, cutoff, keys)
-        return ReportState(report, current=True, kept=_keep(keys.report, report))
+        return ReportState(_kept.keep(keys.report, _Kept(report)), current=True)
     failed = cache.get(keys.failed) is not None
     if not failed:
         start_computing(user, lang, cutoff, keys)
     previous_key = cache.get(keys.latest)
     previous = _cached(previous_key) if previous_key else None
-    return ReportState(previous.report if previous else None, current=False, failed=failed,
-                       kept=previous)
+    return ReportState(previous, current=False, failed=failed)
 
 
 def _compute_and_keep(user: User, lang: str, cutoff: date, keys: ReportKeys) -> RenderedReport:
@@ -291,12 +280,11 @@ def _page(request: HttpRequest, state: ReportState, status: int = 200) -> HttpRe
 
 def _tables_html(state: ReportState) -> str:
     kept = state.kept
-    if kept is not None and kept.tables_html is not None:
-        return kept.tables_html
-    html = render_to_string("registry/report_tables.html", {"report": state.report})
-    if kept is not None:
-        kept.tables_html = html
-    return html
+    assert kept is not None  # a page with a report
+    if kept.tables_html is None:
+        kept.tables_html = render_to_string("registry/report_tables.html",
+                                            {"report": kept.report})
+    return kept.tables_html
 
 
 @require_GET
