@@ -14,7 +14,7 @@ from auditlog.models import LogEntry
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
 from itb.web.registry.models import (
@@ -26,7 +26,7 @@ from itb.web.registry.models import (
     Role,
 )
 from itb.web.registry.permissions import ROLE_ACTIONS, Action
-from itb.web.registry.templatetags.registry import number
+from itb.web.registry.templatetags.registry import number, patient_path
 from tests.web.conftest import World, make_patient, make_user, personal_code, shown
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +139,19 @@ def test_the_list_shows_age_first_implantation_and_last_refill(world: World,
         7, date(2015, 4, 20), date(2015, 10, 20))
     page = response.content.decode()
     assert "2015-04-20" in page and "2015-10-20" in page and "Ravil" in page
+
+
+@pytest.mark.parametrize("prefix", ["/", "/itb/"])
+@pytest.mark.parametrize("patient_id", [
+    "P-A1", '<b>"Q&A\'', "õun ja 100%", "a?b#c", "~:@!$&'()*+,;=", "Ü-1", "%41"])
+def test_a_list_rows_link_is_the_one_reverse_writes(prefix: str, patient_id: str) -> None:
+    """The rows' links are written without ``reverse`` (templatetags.registry.patient_path):
+    the same text, whatever the id's characters and the script prefix."""
+    set_script_prefix(prefix)
+    try:
+        assert patient_path(patient_id) == reverse("registry:patient_detail", args=[patient_id])
+    finally:
+        set_script_prefix("/")
 
 
 def test_a_list_row_shows_its_patient_escaped_in_the_users_language(
@@ -383,7 +396,7 @@ def test_the_patient_page_takes_a_fixed_number_of_queries(
 def test_a_timeline_entry_is_escaped_and_links_its_edit_and_delete(
         world: World, client_as: ClientAs) -> None:
     """The entries are written by one string format each (templatetags.registry.
-    timeline_entry), not by the template language: their escaping and links are checked
+    timeline_entries), not by the template language: their escaping and links are checked
     here."""
     complication = Complication.objects.get(pk=world.events["P-A1"]["complications"])
     complication.detail = '<i>"kink"</i> & more'
