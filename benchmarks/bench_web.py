@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -96,12 +97,56 @@ class DatabaseResult:
     pages: list[PageStats]
     load_before: float
     error_samples: dict[str, list[str]]
+    cpu_shares: dict[str, float]  # who used the machine's cores during the load: share of all
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (/proc/PID/stat; gone ones: 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            # After the command's closing parenthesis: utime and stime are fields 14 and 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def processes_named(name: str) -> list[int]:
+    """The pids whose command (/proc/PID/comm) starts with ``name``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith(name):
+                    pids.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return pids
+
+
+def children_of(pid: int) -> list[int]:
+    """The pid and its descendants (gunicorn's arbiter and its workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(child) for child in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
 
 
 def page_stats(name: str, times_ms: list[float], errors: int, duration_s: float) -> PageStats:
@@ -313,12 +358,24 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         print(f"[{database}] {args.clients} clients for {args.duration} s …", file=sys.stderr,
               flush=True)
         load_before = os.getloadavg()[0]
+        # Where the cores went during the load: the server's workers, the load tool (a child
+        # of this process, counted once it has exited), the database server, everything.
+        server_pids, postgres_pids = children_of(server.pid), processes_named("postgres")
+        before = (process_cpu_s(server_pids), resource.getrusage(resource.RUSAGE_CHILDREN),
+                  process_cpu_s(postgres_pids), os.times().elapsed)
         with log.open("ab") as output:
             subprocess.run([str(locust), "-f", str(LOCUSTFILE), "--headless",
                             "--users", str(args.clients), "--spawn-rate", str(args.clients),
                             "--run-time", f"{args.duration}s", "--stop-timeout", "30",
                             "--host", url, "--only-summary", "--loglevel", "WARNING"],
                            stdout=output, stderr=output, env=locust_env, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        elapsed = (os.times().elapsed - before[3]) * (os.cpu_count() or 1)
+        shares = {"server": process_cpu_s(server_pids) - before[0],
+                  "load tool": (after.ru_utime + after.ru_stime) - (before[1].ru_utime +
+                                                                    before[1].ru_stime),
+                  "PostgreSQL": process_cpu_s(postgres_pids) - before[2]}
+        cpu_shares = {name: seconds / elapsed for name, seconds in shares.items()}
         if not times_file.exists():
             raise SystemExit(f"locust wrote no times; see {log}")
         recorded = json.loads(times_file.read_text())
@@ -329,7 +386,7 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         sessions_file.unlink()
         return DatabaseResult(database, imported, uncached, ready_s,
                               statistics.median(sign_ins), warm,
-                              service, pages, load_before, samples)
+                              service, pages, load_before, samples, cpu_shares)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)  # gunicorn's arbiter stops its workers
@@ -369,6 +426,12 @@ def markdown(results: list[DatabaseResult], args: argparse.Namespace) -> list[st
                          f"| {page.requests} | {page.errors} "
                          f"| {page.p50_ms:.0f} | {page.p95_ms:.0f} | {page.p99_ms:.0f} "
                          f"| {page.max_ms:.0f} | {page.per_second:.1f} |")
+    lines += ["", f"CPU during the load, as a share of all {os.cpu_count()} cores' time:", "",
+              "| database | " + " | ".join(results[0].cpu_shares) + " |",
+              "|---|" + "---:|" * len(results[0].cpu_shares)] if results else []
+    for result in results:
+        lines.append(f"| {result.database} | " + " | ".join(
+            f"{share:.0%}" for share in result.cpu_shares.values()) + " |")
     return lines
 
 

@@ -12,10 +12,20 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
-from itb.web.registry.models import Implantation, Refill, ScreeningTrial
-from itb.web.registry.selectors import events_for, patient_for, patient_registry, registry_for
-from itb.web.registry.views.followup import forget_entries
+from itb.analysis.followup import follow_up_of, patient_follow_up
+from itb.web.registry.models import Implantation, Patient, Refill
+from itb.web.registry.selectors import events_for, patient_for, registry_for
+from itb.web.registry.templatetags.dose_chart import (
+    COMPLICATION,
+    SURGERY,
+    DoseHistory,
+    DosePoint,
+    Marker,
+    dose_table_rows,
+)
+from itb.web.registry.views.followup import forget_entries, patient_rows
 from tests.web.conftest import World, make_patient
 
 pytestmark = pytest.mark.django_db
@@ -465,26 +475,53 @@ def test_an_unknown_download_format_is_not_found(clinic: World, client_as: Clien
     assert client_as("clinician_a").get(url).status_code == 404
 
 
-def test_the_patient_pages_registry_is_the_one_registry_for_reads(world: World) -> None:
-    """The patient page builds the patient's analysis tables from the rows it has read
-    (selectors.patient_registry) instead of reading them again: the same tables."""
+def test_the_patient_pages_follow_up_is_the_registrys(world: World) -> None:
+    """The patient page computes the follow-up from the rows it has read (views.followup.
+    patient_rows) instead of building the registry's tables: the same entry on every date,
+    its history of findings too."""
     patient = world.patient_a
-    ScreeningTrial.objects.create(patient=patient, trial_date=date(2015, 2, 1),
-                                  dose_mcg=Decimal(50), response="yes", side_effects="")
+    Patient.objects.filter(pk=patient.pk).update(spasticity_origin="cerebral")
     Implantation.objects.create(patient=patient, implant_date=date(2019, 5, 6),
                                 site=world.site_b, kind="replacement",
                                 pump_model="prometra_ii", reservoir_ml=Decimal(20))
+    refill(patient, date(2016, 3, 1), 18.5, 500, 120.25, residual=3.1)
+    refill(patient, date(2016, 3, 1), 19, 1000, 240)  # the same day: recorded second
+    Refill.objects.create(patient=patient, refill_date=date(2016, 9, 1))  # nothing known
+    refill(patient, date(2020, 1, 10), 20, 1000, 400, residual=0.5)
     user = world.users["coordinator"]
+    patient = patient_for(user, patient.patient_id)
     events = {table: list(events_for(user, table).filter(patient=patient))
               for table in ("refills", "complications", "assessments")}
     events["implantations"] = list(
         events_for(user, "implantations").filter(patient=patient).select_related("site"))
-    patient = patient_for(user, patient.patient_id)
-    read = registry_for(user, date(2024, 1, 1), patient)
-    built = patient_registry(patient, events, date(2024, 1, 1))
-    for table in ("patients", "implantations", "complications", "assessments", "refills",
-                  "screening_trials"):
-        assert getattr(built, table).equals(getattr(read, table)), table
-        assert len(getattr(built, table)) > 0, table
-    assert built.cutoff == read.cutoff
-    assert built.site_names == {"TLN": world.site_a.name, "TRT": world.site_b.name}
+    found = 0
+    for on in (date(2015, 1, 1), date(2016, 3, 1), date(2016, 10, 1), date(2020, 2, 1),
+               date(2024, 1, 1)):
+        read = patient_follow_up(registry_for(user, on, patient), patient.patient_id, on)
+        built = follow_up_of(patient_rows(patient, events), on)
+        assert built == read, on
+        if read is not None:
+            found += 1
+            assert built is not None and built.history == read.history, on
+            assert built.origin == "cerebral" and built.site == "TLN"
+    assert found == 4  # on therapy from 2015-04-20
+
+
+def test_the_dose_charts_table_rows_are_escaped_in_date_order() -> None:
+    """The chart's data table is written by one string format a row (dose_table_rows), not
+    by the template language: its order, numbers and escaping are checked here."""
+    history = DoseHistory(
+        (DosePoint(date(2016, 4, 1), 150.5, None), DosePoint(date(2016, 1, 2), None, 500.0)),
+        (Marker(date(2016, 4, 1), COMPLICATION, '<b>"kink"</b>'),
+         Marker(date(2016, 1, 1), SURGERY, "Esmane")), date(2016, 5, 1))
+    with translation.override("et"):
+        rows = dose_table_rows(history).split("\n")
+    assert rows == [
+        '<tr><td class="date">2016-01-01</td><td>Esmane</td><td></td><td></td></tr>',
+        '<tr><td class="date">2016-01-02</td><td>Pumba täitmine</td><td class="num"></td>'
+        '<td class="num">500</td></tr>',
+        '<tr><td class="date">2016-04-01</td><td>Pumba täitmine</td><td class="num">150,5</td>'
+        '<td class="num"></td></tr>',
+        '<tr><td class="date">2016-04-01</td><td>&lt;b&gt;&quot;kink&quot;&lt;/b&gt;</td>'
+        '<td></td><td></td></tr>',
+    ]

@@ -9,7 +9,8 @@ API (every function takes a ``Registry``: ``itb.registry_io.load_registry(dir)``
   therapy on ``on`` (initial implantation on or before it, therapy not ended by it), most
   overdue first, then by next due date.
 - ``patient_follow_up(registry, patient_id, on)`` -> ``FollowUp | None``: one patient's entry
-  (None when the patient is not in the registry or not on therapy on ``on``).
+  (None when the patient is not in the registry or not on therapy on ``on``);
+  ``follow_up_of(rows, on)`` the same from one patient's ``PatientRows``.
 - ``due_list(entries, on, days=30)``: the entries to act on: a refill due within ``days``
   days or overdue, a current flag, or a replacement window opening within ``days`` days.
 - ``FollowUp.to_json()``: the ``itb due --format json`` object of one patient.
@@ -94,15 +95,19 @@ class FollowUp:
     # pump's implantation, which no refill row carries.
     surgery_flags: tuple[Flag, ...] = field(default=(), repr=False, compare=False)
     registry: Registry | None = field(default=None, repr=False, compare=False)
+    rows: PatientRows | None = field(default=None, repr=False, compare=False)  # or these
     catalogue: PumpCatalogue = field(default=DEFAULT_CATALOGUE, repr=False, compare=False)
     rules: FollowUpRules = field(default=DEFAULT_RULES, repr=False, compare=False)
 
     @cached_property
     def history(self) -> tuple[Flag, ...]:
         """Every finding up to ``on``: each refill's, in date order, then the state's."""
-        if self.registry is None:
+        if self.rows is not None:
+            patient = self.rows
+        elif self.registry is not None:
+            patient = _patients(self.registry, patient_id=self.patient_id)[0]
+        else:
             return self.flags
-        patient = _patients(self.registry, patient_id=self.patient_id)[0]
         return self.surgery_flags + follow_up_flags(
             patient.refills, patient.implantations, self.on, origin=self.origin,
             catalogue=self.catalogue, rules=self.rules)
@@ -180,7 +185,10 @@ def _iso(day: date | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Patient:
+class PatientRows:
+    """One patient's rows the follow-up reads: the patient's surgeries, and refills in date
+    order (a day's in the order they were recorded)."""
+
     patient_id: str
     site: str
     origin: str | None
@@ -190,15 +198,16 @@ class _Patient:
 
 
 def _patients(registry: Registry, site: str | None = None, patient_id: str | None = None,
-              recent_on: date | None = None) -> list[_Patient]:
+              recent_on: date | None = None) -> list[PatientRows]:
     """The patients (of ``site``, or one ``patient_id``) with their surgeries and refills.
 
-    With ``recent_on``, only the refills the current state on that date depends on: those of
+    With ``recent_on`` (not for one ``patient_id``: every refill of the patient is read),
+    only the refills the current state on that date depends on: those of
     the latest refill date on or before it, and the one refill before them (for the residual
     and dose-step checks). A long history is then never turned into objects.
     """
     if patient_id is not None:
-        return _one_patient(registry, patient_id, recent_on)
+        return _one_patient(registry, patient_id)
     patients = registry.patients
     if site is not None:
         patients = patients.filter(pl.col("site") == site)
@@ -217,7 +226,7 @@ def _patients(registry: Registry, site: str | None = None, patient_id: str | Non
     refills = _grouped(rows,
                        ("refill_date", "volume_ml", "concentration_mcg_ml", "daily_dose_mcg",
                         "residual_ml"), Refill)
-    return [_Patient(pid, site_code, origin, end, implants[pid], refills[pid])
+    return [PatientRows(pid, site_code, origin, end, implants[pid], refills[pid])
             for pid, site_code, origin, end in patients.select(
                 "patient_id", "site", "spasticity_origin", "therapy_end_date").iter_rows()]
 
@@ -228,10 +237,9 @@ _REFILL_COLUMNS = ("refill_date", "volume_ml", "concentration_mcg_ml", "daily_do
                    "residual_ml")
 
 
-def _one_patient(registry: Registry, patient_id: str,
-                 recent_on: date | None) -> list[_Patient]:
-    """``_patients`` of one patient, in plain Python over the patient's few rows: each polars
-    query costs a fraction of a millisecond, most of the patient page's time."""
+def _one_patient(registry: Registry, patient_id: str) -> list[PatientRows]:
+    """``_patients`` of one patient (every refill), in plain Python over the patient's few
+    rows: each polars query costs a fraction of a millisecond."""
     def rows(frame: pl.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
         if frame.height > _FILTER_FIRST_ROWS:  # a whole registry: its rows of the patient
             frame = frame.filter(pl.col("patient_id") == patient_id)
@@ -243,14 +251,8 @@ def _one_patient(registry: Registry, patient_id: str,
     implants = [Implantation(*row) for row in rows(registry.implantations, _IMPLANT_COLUMNS)]
     # In date order; a day's refills keep the order they were recorded in (a stable sort).
     refills = sorted(rows(registry.refills, _REFILL_COLUMNS), key=lambda row: row[0])
-    if recent_on is not None:
-        refills = [row for row in refills if row[0] <= recent_on]
-        if refills:
-            latest = refills[-1][0]
-            first_latest = next(i for i, row in enumerate(refills) if row[0] == latest)
-            refills = refills[max(first_latest - 1, 0):]
-    return [_Patient(patient_id, site, origin, end, list(implants),
-                     [Refill(*row) for row in refills])
+    return [PatientRows(patient_id, site, origin, end, list(implants),
+                        [Refill(*row) for row in refills])
             for site, origin, end in rows(registry.patients,
                                           ("site", "spasticity_origin", "therapy_end_date"))]
 
@@ -269,13 +271,13 @@ def _grouped(frame: pl.DataFrame, columns: Sequence[str],
     return out
 
 
-def _on_therapy(patient: _Patient, on: date) -> bool:
+def _on_therapy(patient: PatientRows, on: date) -> bool:
     started = any(i.kind == "initial" and i.implant_date <= on for i in patient.implantations)
     return started and (patient.end is None or patient.end > on)
 
 
-def _entry(registry: Registry, patient: _Patient, on: date, catalogue: PumpCatalogue,
-           rules: FollowUpRules) -> FollowUp:
+def _entry(registry: Registry | None, patient: PatientRows, on: date, catalogue: PumpCatalogue,
+           rules: FollowUpRules, rows: PatientRows | None = None) -> FollowUp:
     done = [r for r in patient.refills if r.refill_date <= on]  # in date order
     last = done[-1] if done else None
     latest = last.refill_date if last is not None else None
@@ -311,7 +313,7 @@ def _entry(registry: Registry, patient: _Patient, on: date, catalogue: PumpCatal
         last_refill=last, last_fill=last_fill, refill_due=due, replacement=schedule,
         replacement_status=replacement_status(schedule, on),
         flags=_by_code_order(current), surgery_flags=tuple(extra), registry=registry,
-        catalogue=catalogue, rules=rules)
+        rows=rows, catalogue=catalogue, rules=rules)
 
 
 def _by_code_order(flags: Sequence[Flag]) -> tuple[Flag, ...]:
@@ -337,11 +339,20 @@ def follow_up(registry: Registry, on: date, site: str | None = None, *,
 def patient_follow_up(registry: Registry, patient_id: str, on: date, *,
                       catalogue: PumpCatalogue = DEFAULT_CATALOGUE,
                       rules: FollowUpRules = DEFAULT_RULES) -> FollowUp | None:
-    """One patient's entry, for the patient page; None when not on therapy on ``on``."""
-    for patient in _patients(registry, patient_id=patient_id, recent_on=on):
-        if _on_therapy(patient, on):
-            return _entry(registry, patient, on, catalogue, rules)
+    """One patient's entry; None when not in the registry or not on therapy on ``on``."""
+    for patient in _patients(registry, patient_id=patient_id):
+        return follow_up_of(patient, on, catalogue=catalogue, rules=rules)
     return None
+
+
+def follow_up_of(patient: PatientRows, on: date, *,
+                 catalogue: PumpCatalogue = DEFAULT_CATALOGUE,
+                 rules: FollowUpRules = DEFAULT_RULES) -> FollowUp | None:
+    """``patient_follow_up`` from the patient's own rows, every one of them (the patient
+    page has read them already: no registry tables to build); None when not on therapy."""
+    if not _on_therapy(patient, on):
+        return None
+    return _entry(None, patient, on, catalogue, rules, rows=patient)
 
 
 def needs_action(entry: FollowUp, days: int = DEFAULT_DAYS) -> bool:

@@ -6,7 +6,7 @@ not even the existence of another site's patient leaks.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 
 from itb.registry_io.loader import Registry
-from itb.registry_io.schema import CLINICAL_FILES, Column, FileSpec, Kind
+from itb.registry_io.schema import CLINICAL_FILES, FileSpec, Kind
 from itb.web.registry.models import (
     EVENT_MODELS,
     FILE_MODELS,
@@ -165,33 +165,6 @@ def _frame(table: str, queryset: QuerySet[Any]) -> pl.DataFrame:
         if c.kind not in _POLARS_TYPE or (c.kind is Kind.DATE and as_text))
 
 
-def _instances_frame(table: str, patient: Patient, instances: Sequence[Any]) -> pl.DataFrame:
-    """``_frame`` of one patient's rows already read as model instances (their sites
-    selected with them): the same columns, values and order as from the database."""
-    spec = _spec(table)
-
-    def value(instance: Any, column: Column) -> Any:
-        if column.name == "patient_id":
-            return patient.patient_id
-        if column.kind is Kind.SITE:
-            return getattr(instance, column.name).code
-        return getattr(instance, column.name)
-
-    return _frame_of_rows(spec, [tuple(value(instance, column) for column in spec.columns)
-                                 for instance in instances])
-
-
-def _frame_of_rows(spec: FileSpec, rows: list[tuple[Any, ...]]) -> pl.DataFrame:
-    schema = {c.name: _POLARS_TYPE.get(c.kind, pl.String) for c in spec.columns}
-    # Empty text is unknown (null), as an empty cell is in the files: done while the columns
-    # are built, since a polars `replace` per text column cost a query plan each (~1 ms per
-    # table, most of the patient page's follow-up panel).
-    data = {column.name: [row[i] for row in rows] if schema[column.name] != pl.String
-            else [None if row[i] == "" else row[i] for row in rows]
-            for i, column in enumerate(spec.columns)}
-    return pl.DataFrame(data, schema=schema, strict=False)
-
-
 def registry_for(user: User, cutoff: date, patient: Patient | None = None, *,
                  patient_ids: Collection[str] | None = None) -> Registry:
     """The user's scope of the registry as the analysis tables (what load_registry returns);
@@ -203,26 +176,6 @@ def registry_for(user: User, cutoff: date, patient: Patient | None = None, *,
     if patient_ids is not None:
         patients = patients.filter(patient_id__in=list(patient_ids))
     return _registry(patients, sites_for(user), cutoff)
-
-
-def patient_registry(patient: Patient, events: Mapping[str, Sequence[PatientEvent]],
-                     cutoff: date) -> Registry:
-    """``registry_for(user, cutoff, patient)`` from the rows the patient page has read
-    already: ``events`` per table (EVENT_MODELS, in their models' order, implantations with
-    their sites; the patient with its site), read through the user's scope. Only the bolus
-    trials are read here: seven queries fewer on every patient page."""
-    trials = list(FILE_MODELS["screening_trials"].objects.filter(patient=patient))
-    tables = {"patients": _instances_frame("patients", patient, [patient]),
-              "screening_trials": _instances_frame("screening_trials", patient, trials)}
-    for table in EVENT_MODELS:
-        tables[table] = _instances_frame(table, patient, events[table])
-    sites = {patient.site, *(row.site for row in events["implantations"])}
-    return Registry(
-        patients=tables["patients"], implantations=tables["implantations"],
-        complications=tables["complications"], assessments=tables["assessments"],
-        refills=tables["refills"], screening_trials=tables["screening_trials"], cutoff=cutoff,
-        site_names={site.code: site.name for site in sites},
-    )
 
 
 def record_versions(user: User) -> dict[str, tuple[Any, ...]]:

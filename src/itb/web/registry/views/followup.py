@@ -34,9 +34,10 @@ from django.views.decorators.http import require_GET
 from itb.analysis.followup import (
     DEFAULT_DAYS,
     FollowUp,
+    PatientRows,
     due_list,
     follow_up,
-    patient_follow_up,
+    follow_up_of,
 )
 from itb.domain import codes
 from itb.domain import followup as core
@@ -55,7 +56,6 @@ from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
 from itb.web.registry.permissions import Action
 from itb.web.registry.selectors import (
-    patient_registry,
     record_versions,
     registry_for,
     require,
@@ -506,12 +506,25 @@ def dose_history(patient: Patient, implantations: list[Any], refills: list[Refil
     return DoseHistory(points, tuple(sorted(markers, key=lambda m: m.when)), end)
 
 
+def patient_rows(patient: Patient, events: dict[str, list[Any]]) -> PatientRows:
+    """The core's rows of the patient from those the patient page has read (``events`` per
+    table, through the user's scope), valued as the registry's tables value them: unknown
+    text is None, numbers are floats, a day's refills in the order they were recorded."""
+    return PatientRows(
+        patient.patient_id, patient.site.code, patient.spasticity_origin or None,
+        patient.therapy_end_date,
+        [Implantation(row.implant_date, row.kind, row.pump_model or None)
+         for row in events["implantations"]],
+        [_refill(row) for row in sorted(events["refills"],
+                                        key=lambda row: (row.refill_date, row.pk))])
+
+
 def patient_context(user: Any, patient: Patient, events: dict[str, list[Any]],
                     lang: str) -> dict[str, Any]:
     """The patient page's follow-up panel (the core's entry for this patient, today) and
     dose-history chart."""
     on = today()
-    entry = patient_follow_up(patient_registry(patient, events, on), patient.patient_id, on)
+    entry = follow_up_of(patient_rows(patient, events), on)
     model = DEFAULT_CATALOGUE.model_for(entry.pump_model) if entry is not None else None
     end = min(patient.therapy_end_date or on, on)
     return {

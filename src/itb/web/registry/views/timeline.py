@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -75,13 +77,23 @@ def implantation_entry(event: Implantation, lang: str) -> Entry:
                            (_("Catheter"), catheter)]), event.pk)
 
 
-def refill_entry(event: Refill) -> Entry:
+@lru_cache(maxsize=8)
+def _refill_labels(lang: str) -> tuple[str, str, str, str, str]:
+    """A refill entry's labels and dose unit in ``lang``: translated once, not five times for
+    each of a long therapy's hundreds of refills."""
+    with translation.override(lang):
+        return (_("Residual withdrawn"), _("Volume"), _("Concentration"), _("Daily dose"),
+                _("µg/day"))
+
+
+def refill_entry(event: Refill, lang: str) -> Entry:
+    residual, volume, concentration, dose, dose_unit = _refill_labels(lang)
     # The tag says what it is; a title repeating it would be noise on a long timeline.
     return Entry(event.refill_date, "refills", "", _present([
-        (_("Residual withdrawn"), _with_unit(event.residual_ml, "ml")),
-        (_("Volume"), _with_unit(event.volume_ml, "ml")),
-        (_("Concentration"), _with_unit(event.concentration_mcg_ml, "µg/ml")),
-        (_("Daily dose"), _with_unit(event.daily_dose_mcg, _("µg/day"))),
+        (residual, _with_unit(event.residual_ml, "ml")),
+        (volume, _with_unit(event.volume_ml, "ml")),
+        (concentration, _with_unit(event.concentration_mcg_ml, "µg/ml")),
+        (dose, _with_unit(event.daily_dose_mcg, dose_unit)),
     ]), event.pk)
 
 
@@ -121,7 +133,7 @@ def build_timeline(patient: Patient, implantations: Sequence[Implantation],
                    assessments: Sequence[Assessment], lang: str) -> list[Entry]:
     surgeries = sorted(event.implant_date for event in implantations)
     entries = [implantation_entry(event, lang) for event in implantations]
-    entries += [refill_entry(event) for event in refills]
+    entries += [refill_entry(event, lang) for event in refills]
     entries += [complication_entry(event, surgeries, lang) for event in complications]
     entries += [assessment_entry(event, lang) for event in assessments]
     end = therapy_end_entry(patient, lang)
