@@ -38,7 +38,7 @@ from itb.web.registry.views.report import forget_kept_reports
 
 WEB_PASSWORD = "a long test password 1"
 # force_login needs a backend that can load the user again (axes' backend only guards).
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "itb.web.registry.backends.RegistryModelBackend"
 # Everyone the registry knows: the permission matrix is checked for each of them.
 ROLES = ("clinician_a", "clinician_b", "coordinator", "researcher", "administrator",
          "anonymous")

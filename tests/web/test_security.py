@@ -174,6 +174,23 @@ def test_a_right_password_before_the_limit_signs_in(clinician: User) -> None:
     assert client.get(reverse("registry:patient_list")).status_code == 200
 
 
+def test_a_signed_in_users_profile_is_read_with_the_user(clinician: User) -> None:
+    """One query for the user and the profile (role, language) every request needs
+    (backends.RegistryModelBackend), for a real sign-in; a superuser without a profile
+    still signs in to the admin."""
+    client = Client()
+    client.post(reverse("login"), {"username": "clinician", "password": PASSWORD})
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("registry:patient_list")).status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries
+             if 'FROM "registry_userprofile"' in q["sql"] or 'FROM "auth_user"' in q["sql"]]
+    assert len(reads) == 1 and 'JOIN "registry_userprofile"' in reads[0], reads
+    User.objects.create_superuser("root", password=PASSWORD)
+    root = Client()
+    root.post(reverse("login"), {"username": "root", "password": PASSWORD})
+    assert root.get(reverse("admin:index")).status_code == 200
+
+
 # --- idle sessions --------------------------------------------------------------------------
 
 

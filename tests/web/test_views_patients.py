@@ -27,7 +27,7 @@ from itb.web.registry.models import (
 )
 from itb.web.registry.permissions import ROLE_ACTIONS, Action
 from itb.web.registry.templatetags.registry import number, patient_path
-from tests.web.conftest import World, make_patient, make_user, personal_code, shown
+from tests.web.conftest import MODEL_BACKEND, World, make_patient, make_user, personal_code, shown
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +170,7 @@ def test_a_list_row_shows_its_patient_escaped_in_the_users_language(
     assert '<span class="status status-ended">Lõppes 2020-01-02</span>' in page
     assert '<span class="status status-on">Ravil</span>' in page
     english = make_user("english", Role.CLINICIAN, [world.site_a], language="en")
-    client.force_login(english, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(english, backend=MODEL_BACKEND)
     page = client.get(LIST).content.decode()
     assert "Ended 2020-01-02" in page and "On therapy" in page
 
@@ -736,7 +736,7 @@ def test_deleting_an_identity_keeps_the_clinical_record(world: World,
 def test_a_user_without_a_profile_has_no_patients(world: World) -> None:
     user = make_user("nobody", None)
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend=MODEL_BACKEND)
     assert client.get(LIST).status_code == 403
 
 

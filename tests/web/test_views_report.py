@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from itb.web.registry.models import Complication, Patient, Role
 from itb.web.registry.views import report as report_views
-from tests.web.conftest import World, make_patient, make_user
+from tests.web.conftest import MODEL_BACKEND, World, make_patient, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_a_worker_keeps_the_report_it_read_and_its_rendered_tables(
 def test_an_empty_scope_shows_a_friendly_page(world: World) -> None:
     lonely = make_user("lonely", Role.CLINICIAN, [])
     client = Client()
-    client.force_login(lonely, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(lonely, backend=MODEL_BACKEND)
     response = client.get(REPORT)
     assert response.status_code == 200
     page = response.content.decode()
