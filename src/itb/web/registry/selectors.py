@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import polars as pl
 from auditlog.models import LogEntry
@@ -97,6 +98,26 @@ def identity_for(user: User, patient: Patient) -> PatientIdentity | None:
 def events_for(user: User, table: str) -> QuerySet[PatientEvent]:
     model = EVENT_MODELS[table]
     return model.objects.filter(patient__in=patients_for(user))
+
+
+class RefillValues(NamedTuple):
+    """A refill as the patient page shows it (the model's field names): a long therapy has
+    hundreds, and a model instance each (two timestamps and four decimals converted) cost
+    ~40 µs apiece, most of the page's reading."""
+
+    pk: int
+    refill_date: date
+    volume_ml: Decimal | None
+    concentration_mcg_ml: Decimal | None
+    daily_dose_mcg: Decimal | None
+    residual_ml: Decimal | None
+
+
+def refills_for(user: User, patient: Patient) -> list[RefillValues]:
+    """The patient's refills (through the user's scope) in date order, a day's in the order
+    they were recorded."""
+    rows = events_for(user, "refills").filter(patient=patient).order_by("refill_date", "pk")
+    return [RefillValues(*row) for row in rows.values_list(*RefillValues._fields)]
 
 
 # What the registry's data are, as the audit trail knows them (see latest_change).

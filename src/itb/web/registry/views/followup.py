@@ -56,6 +56,7 @@ from itb.web.registry.models import Patient
 from itb.web.registry.models import Refill as RefillRow
 from itb.web.registry.permissions import Action
 from itb.web.registry.selectors import (
+    RefillValues,
     record_versions,
     registry_for,
     require,
@@ -104,7 +105,8 @@ def implantations_of(patient: Patient) -> list[Implantation]:
             for row in patient.implantations.all()]
 
 
-def _refill(row: RefillRow | dict[str, Any], when: date | None = None) -> core.Refill:
+def _refill(row: RefillRow | RefillValues | dict[str, Any],
+            when: date | None = None) -> core.Refill:
     get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name, None))
     return core.Refill(when or get("refill_date"), _float(get("volume_ml")),
                        _float(get("concentration_mcg_ml")), _float(get("daily_dose_mcg")),
@@ -492,7 +494,8 @@ def follow_up_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
 # --- the patient page -------------------------------------------------------------------------
 
-def dose_history(patient: Patient, implantations: list[Any], refills: list[RefillRow],
+def dose_history(patient: Patient, implantations: list[Any],
+                 refills: list[RefillRow] | list[RefillValues],
                  complications: list[Any], end: date, lang: str) -> DoseHistory:
     points = tuple(DosePoint(r.refill_date, _float(r.daily_dose_mcg),
                              _float(r.concentration_mcg_ml))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from math import prod
+from typing import Any
 
 from auditlog.signals import accessed
 from django.contrib import messages
@@ -57,6 +58,7 @@ from itb.web.registry.selectors import (
     latest_change,
     patient_for,
     patients_for,
+    refills_for,
     require,
     role_of,
     sites_for,
@@ -317,8 +319,10 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         # Seeing a name and personal code is itself recorded in the audit trail.
         accessed.send(sender=PatientIdentity, instance=identity)
     lang = get_language() or "et"
-    events = {table: list(events_for(user, table).filter(patient=patient))
-              for table in ("refills", "complications", "assessments")}
+    events: dict[str, list[Any]] = {
+        table: list(events_for(user, table).filter(patient=patient))
+        for table in ("complications", "assessments")}
+    events["refills"] = refills_for(user, patient)
     events["implantations"] = list(
         events_for(user, "implantations").filter(patient=patient).select_related("site"))
     timeline = build_timeline(patient, events["implantations"], events["refills"],

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from itb.domain import codes
 from itb.domain.dates import months_between
 from itb.web.registry.models import Assessment, Complication, Implantation, Patient, Refill
+from itb.web.registry.selectors import RefillValues
 from itb.web.registry.templatetags.registry import number
 
 # Same-day events in the order they happen in a clinic: surgery, refill, complication, test.
@@ -86,7 +87,7 @@ def _refill_labels(lang: str) -> tuple[str, str, str, str, str]:
                 _("µg/day"))
 
 
-def refill_entry(event: Refill, lang: str) -> Entry:
+def refill_entry(event: Refill | RefillValues, lang: str) -> Entry:
     residual, volume, concentration, dose, dose_unit = _refill_labels(lang)
     # The tag says what it is; a title repeating it would be noise on a long timeline.
     return Entry(event.refill_date, "refills", "", _present([
@@ -129,7 +130,8 @@ def therapy_end_entry(patient: Patient, lang: str) -> Entry | None:
 
 
 def build_timeline(patient: Patient, implantations: Sequence[Implantation],
-                   refills: Sequence[Refill], complications: Sequence[Complication],
+                   refills: Sequence[Refill | RefillValues],
+                   complications: Sequence[Complication],
                    assessments: Sequence[Assessment], lang: str) -> list[Entry]:
     surgeries = sorted(event.implant_date for event in implantations)
     entries = [implantation_entry(event, lang) for event in implantations]
