@@ -109,17 +109,24 @@ def free_port() -> int:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes so far (/proc/PID/stat; gone ones: 0)."""
-    total = 0
+def process_cpu_s(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each of these processes still running
+    (/proc/PID/stat)."""
+    seconds = {}
     for pid in pids:
         try:
             # After the command's closing parenthesis: utime and stime are fields 14 and 15.
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return seconds
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two ``process_cpu_s`` readings by the processes running at
+    the second (one started in between counts whole; one ended in between is not known)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def processes_named(name: str) -> list[int]:
@@ -360,9 +367,9 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         load_before = os.getloadavg()[0]
         # Where the cores went during the load: the server's workers, the load tool (a child
         # of this process, counted once it has exited), the database server, everything.
-        server_pids, postgres_pids = children_of(server.pid), processes_named("postgres")
+        server_pids = children_of(server.pid)
         before = (process_cpu_s(server_pids), resource.getrusage(resource.RUSAGE_CHILDREN),
-                  process_cpu_s(postgres_pids), os.times().elapsed)
+                  process_cpu_s(processes_named("postgres")), os.times().elapsed)
         with log.open("ab") as output:
             subprocess.run([str(locust), "-f", str(LOCUSTFILE), "--headless",
                             "--users", str(args.clients), "--spawn-rate", str(args.clients),
@@ -371,10 +378,10 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
                            stdout=output, stderr=output, env=locust_env, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         elapsed = (os.times().elapsed - before[3]) * (os.cpu_count() or 1)
-        shares = {"server": process_cpu_s(server_pids) - before[0],
+        shares = {"server": cpu_since(before[0], process_cpu_s(server_pids)),
                   "load tool": (after.ru_utime + after.ru_stime) - (before[1].ru_utime +
                                                                     before[1].ru_stime),
-                  "PostgreSQL": process_cpu_s(postgres_pids) - before[2]}
+                  "PostgreSQL": cpu_since(before[2], process_cpu_s(processes_named("postgres")))}
         cpu_shares = {name: seconds / elapsed for name, seconds in shares.items()}
         if not times_file.exists():
             raise SystemExit(f"locust wrote no times; see {log}")

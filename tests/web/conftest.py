@@ -27,6 +27,7 @@ from itb.web.registry.models import (
     PatientIdentity,
     Refill,
     Role,
+    ScreeningTrial,
     Site,
     UserProfile,
 )
@@ -115,6 +116,9 @@ def build_world() -> World:
     assessment = Assessment.objects.create(patient=patient_a, assessment_date=date(2015, 3, 1),
                                            instrument="mas", phase="screening",
                                            body_site="left knee", value="1+")
+    trial = ScreeningTrial.objects.create(patient=patient_a, trial_date=date(2015, 3, 1),
+                                          dose_mcg=Decimal(50), response="yes",
+                                          side_effects="")
     patient_b = make_patient("P-B1", site_b, initial=date(2018, 9, 5), sex="F",
                              birth_date=date(2011, 11, 2), functional_level="high")
     events = {
@@ -122,7 +126,7 @@ def build_world() -> World:
         for patient in (patient_a, patient_b)
     }
     events["P-A1"].update(refills=refill.pk, complications=complication.pk,
-                          assessments=assessment.pk)
+                          assessments=assessment.pk, screening_trials=trial.pk)
     return World(site_a, site_b, users, patient_a, patient_b, events)
 
 

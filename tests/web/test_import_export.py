@@ -355,9 +355,9 @@ def test_imported_rows_are_stored_as_the_orm_stores_them(reference_copy: Path) -
     exactly as Model.save() stores the same values: numbers, dates, empty text, nulls."""
     write_identity(reference_copy)
     import_registry(reference_copy)
-    from itb.web.registry.models import FILE_MODELS
+    from itb.web.registry.models import EVENT_MODELS
 
-    for model in (Patient, PatientIdentity, *FILE_MODELS.values()):
+    for model in (Patient, PatientIdentity, *EVENT_MODELS.values()):
         for imported in model.objects.order_by("pk")[:25]:
             copy = model.objects.get(pk=imported.pk)
             copy.pk = None

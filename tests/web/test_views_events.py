@@ -38,6 +38,8 @@ VALID: dict[str, dict[str, str]] = {
                       "detail": "superficial"},
     "assessments": {"assessment_date": "2016-04-20", "instrument": "mas", "phase": "follow_up",
                     "body_site": "right knee", "value": "1+"},
+    "screening_trials": {"trial_date": "2015-03-08", "dose_mcg": "75", "response": "yes",
+                         "side_effects": "drowsy for 2 hours"},
 }
 
 
@@ -147,6 +149,17 @@ CASES = [
     ("refills", {"daily_dose_mcg": "9000"}, "daily_dose_mcg",
      {"et": "9000 on väljaspool lubatud vahemikku 0…5000",
       "en": "9000 is outside the allowed range 0…5000"}),
+    # A bolus trial: its doses, before the first implantation, a required response.
+    ("screening_trials", {"dose_mcg": "60"}, "dose_mcg",
+     {"et": "proovidoos 60 µg ei ole lubatud; lubatud: 25, 50, 75, 100 µg",
+      "en": "60 µg is not a trial dose; allowed: 25, 50, 75, 100 µg"}),
+    ("screening_trials", {"trial_date": "2015-05-01"}, "trial_date",
+     {"et": "proovidoos 2015-05-01 on pärast esimest implantatsiooni (2015-04-20); "
+            "skriining eelneb implantatsioonile",
+      "en": "the trial 2015-05-01 is after the first implantation (2015-04-20); screening "
+            "precedes the implantation"}),
+    ("screening_trials", {"response": ""}, "response",
+     {"et": "väärtus on kohustuslik", "en": "a value is required"}),
     ("refills", {"refill_date": "2999-01-01"}, "refill_date",
      {"et": "kuupäev 2999-01-01 on pärast andmete lõppkuupäeva",
       "en": "the date 2999-01-01 is after the data cut-off"}),
@@ -307,7 +320,7 @@ def test_nothing_is_deleted_by_a_get(world: World, client_as: ClientAs) -> None:
     for table, pk in world.events["P-A1"].items():
         client_as("clinician_a").get(delete_url(table, pk))
     assert counts() == {"implantations": 2, "complications": 1, "assessments": 1,
-                        "refills": 1}
+                        "refills": 1, "screening_trials": 1}
 
 
 def test_an_event_of_another_patient_is_not_found(world: World, client_as: ClientAs) -> None:

@@ -363,11 +363,14 @@ def test_the_timeline_shows_every_event_in_date_order(world: World,
                                                       client_as: ClientAs) -> None:
     response = client_as("clinician_a").get(patient_url("patient_detail", "P-A1"))
     timeline = response.context["timeline"]
+    # The bolus trial and the assessment of its day: the trial first, as in the clinic.
     assert [(entry.when, entry.kind) for entry in timeline] == [
-        (date(2015, 3, 1), "assessments"), (date(2015, 4, 20), "implantations"),
-        (date(2015, 10, 20), "refills"), (date(2016, 7, 1), "complications")]
+        (date(2015, 3, 1), "screening_trials"), (date(2015, 3, 1), "assessments"),
+        (date(2015, 4, 20), "implantations"), (date(2015, 10, 20), "refills"),
+        (date(2016, 7, 1), "complications")]
     page = response.content.decode()
-    for text in ("Esmane implantatsioon", "Medtronic SynchroMed II · 20 ml",
+    for text in ("Boolustest", "50 µg", "Spastilisus vähenes", "Esmane implantatsioon",
+                 "Medtronic SynchroMed II · 20 ml",
                  "Ascenda · tipp T10", "Pumba täitmine", "500 µg/ml", "150 µg/ööpäevas",
                  "Kateetri niverdumine", "Kateetriga seotud", "14,4",
                  "Modifitseeritud Ashworthi skaala (MAS)", "Skriiningfaas", "left knee", "1+"):
@@ -376,8 +379,8 @@ def test_the_timeline_shows_every_event_in_date_order(world: World,
 
 def test_the_patient_page_takes_a_fixed_number_of_queries(
         world: World, client_as: ClientAs, django_assert_max_num_queries: Any) -> None:
-    """Session, user, profile, the patient, the identity and its viewing in the audit
-    trail, the four event tables, the bolus trials, whatever the record's length: the
+    """Session, the user with the profile, the patient, the identity and its viewing in the
+    audit trail, the five event tables (bolus trials too), whatever the record's length: the
     follow-up panel is built from the rows already read."""
     Refill.objects.bulk_create(
         Refill(patient=world.patient_a, refill_date=date(2016, 1, 1) + timedelta(days=90 * i),
@@ -387,9 +390,9 @@ def test_the_patient_page_takes_a_fixed_number_of_queries(
     url = patient_url("patient_detail", "P-A1")
     client.get(url)  # the session is renewed once
     entries = LogEntry.objects.count()
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         response = client.get(url)
-    assert len(response.context["timeline"]) == 34
+    assert len(response.context["timeline"]) == 35
     assert LogEntry.objects.count() == entries + 1  # the identity's viewing, as before
 
 
@@ -618,11 +621,15 @@ def test_a_birth_date_after_events_names_the_other_records(
         patient_url("patient_edit", "P-A1"),
         edit_data(world.patient_a, birth_date="2016-01-01"))
     form_errors = errors(response).get("__all__", [])
-    expected = {"et": ["Operatsioon: Esmane implantatsioon, 2015-04-20 – Operatsiooni kuupäev: "
+    expected = {"et": ["Boolustest, 2015-03-01 – Boolustesti kuupäev: proovidoosi kuupäev "
+                       "2015-03-01 on enne sünnikuupäeva 2016-01-01",
+                       "Operatsioon: Esmane implantatsioon, 2015-04-20 – Operatsiooni kuupäev: "
                        "implantatsioon 2015-04-20 on enne sünnikuupäeva 2016-01-01",
                        "Isikuandmed – Isikukood: isikukoodi sünnikuupäev erineb patsiendi "
                        "sünnikuupäevast"],
-                "en": ["Surgery: Initial implantation, 2015-04-20 – Date of surgery: the "
+                "en": ["Bolus trial, 2015-03-01 – Date of the bolus trial: the trial date "
+                       "2015-03-01 is before the birth date 2016-01-01",
+                       "Surgery: Initial implantation, 2015-04-20 – Date of surgery: the "
                        "implantation 2015-04-20 is before the birth date 2016-01-01",
                        "Identity – Personal code: the personal code's birth date differs from "
                        "the patient's birth date"]}[lang]
@@ -643,7 +650,7 @@ def test_deleting_a_patient_asks_first_and_then_deletes_everything(
     assert not PatientIdentity.objects.exists()
     deleted = LogEntry.objects.filter(action=LogEntry.Action.DELETE,
                                       additional_data__patient_id="P-A1")
-    assert deleted.count() == 6  # patient, identity and the four events
+    assert deleted.count() == 7  # patient, identity and the five events
 
 
 def test_a_stale_patient_delete_is_refused(world: World, client_as: ClientAs) -> None:

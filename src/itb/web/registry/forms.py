@@ -58,6 +58,10 @@ LABELS: dict[str, Promise] = {
     "concentration_mcg_ml": _("Concentration, µg/ml"),
     "daily_dose_mcg": _("Daily dose, µg"),
     "residual_ml": _("Residual withdrawn, ml"),
+    "trial_date": _("Date of the bolus trial"),
+    "dose_mcg": _("Bolus dose, µg"),
+    "response": _("Spasticity responded"),
+    "side_effects": _("Side effects"),
     "personal_code": _("Personal code"),
     "first_name": _("First name"),
     "last_name": _("Last name"),
@@ -70,6 +74,7 @@ ROW_NAMES: dict[str, Promise] = {
     "complications": _("Complication"),
     "assessments": _("Assessment"),
     "refills": _("Refill"),
+    "screening_trials": _("Bolus trial"),
     "identity": _("Identity"),
 }
 
@@ -283,11 +288,23 @@ class RefillForm(RecordForm):
         self.fields["daily_dose_mcg"].label = _("Daily dose, µg (24-hour total)")
 
 
+class ScreeningTrialForm(RecordForm):
+    """An intrathecal bolus (screening) trial before the first implantation."""
+
+    table = "screening_trials"
+    required_columns = frozenset({"trial_date", "dose_mcg", "response"})
+    trial_date = DateField()
+    dose_mcg = NumberField()
+    response = CodeField(codes.YES_NO)
+    side_effects = _text(500)
+
+
 EVENT_FORMS: dict[str, type[RecordForm]] = {
     "implantations": ImplantationForm,
     "complications": ComplicationForm,
     "assessments": AssessmentForm,
     "refills": RefillForm,
+    "screening_trials": ScreeningTrialForm,
 }
 
 

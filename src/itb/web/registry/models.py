@@ -193,16 +193,15 @@ class ScreeningTrial(PatientEvent):
         ordering = ["patient", "trial_date", "id"]
 
 
+# Every per-patient table of a registry directory (screening_trials.csv: the bolus trials),
+# each with its forms on the patient page.
 EVENT_MODELS: dict[str, type[PatientEvent]] = {
     "implantations": Implantation,
     "complications": Complication,
     "assessments": Assessment,
     "refills": Refill,
+    "screening_trials": ScreeningTrial,
 }
-
-# Every per-patient table of a registry directory: the events above, which have forms, and
-# the bolus trials, which are imported and exported (screening_trials.csv).
-FILE_MODELS: dict[str, type[PatientEvent]] = {**EVENT_MODELS, "screening_trials": ScreeningTrial}
 
 
 class ImportRecord(models.Model):

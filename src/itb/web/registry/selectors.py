@@ -25,7 +25,6 @@ from itb.registry_io.loader import Registry
 from itb.registry_io.schema import CLINICAL_FILES, FileSpec, Kind
 from itb.web.registry.models import (
     EVENT_MODELS,
-    FILE_MODELS,
     ImportRecord,
     Patient,
     PatientEvent,
@@ -121,7 +120,7 @@ def refills_for(user: User, patient: Patient) -> list[RefillValues]:
 
 
 # What the registry's data are, as the audit trail knows them (see latest_change).
-AUDITED_DATA = (Patient, Site, ImportRecord, *FILE_MODELS.values())
+AUDITED_DATA = (Patient, Site, ImportRecord, *EVENT_MODELS.values())
 
 
 def latest_change() -> int | None:
@@ -213,7 +212,7 @@ def record_versions(user: User) -> dict[str, tuple[Any, ...]]:
         pid: (pk, updated) for pid, pk, updated in
         patients.values_list("patient_id", "pk", Cast("updated_at", CharField()))}
     keys = {version[0]: pid for pid, version in versions.items()}
-    for table, model in FILE_MODELS.items():
+    for table, model in EVENT_MODELS.items():
         grouped = (model.objects.filter(patient__in=patients).order_by().values("patient")
                    .annotate(n=Count("pk"), last=Cast(Max("updated_at"), CharField()))
                    .values_list("patient", "n", "last"))
@@ -231,8 +230,8 @@ def whole_registry(cutoff: date) -> Registry:
 
 def _registry(patients: QuerySet[Patient], sites: QuerySet[Site], cutoff: date) -> Registry:
     tables = {"patients": _frame("patients", patients)}
-    for table in FILE_MODELS:
-        tables[table] = _frame(table, FILE_MODELS[table].objects.filter(
+    for table in EVENT_MODELS:
+        tables[table] = _frame(table, EVENT_MODELS[table].objects.filter(
             patient__in=patients))
     return Registry(
         patients=tables["patients"], implantations=tables["implantations"],

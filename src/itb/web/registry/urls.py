@@ -16,7 +16,8 @@ from itb.web.registry.views import (
 
 
 class TableConverter:
-    """One of the event tables: implantations, complications, assessments, refills."""
+    """One of the event tables: implantations, complications, assessments, refills,
+    screening_trials (the bolus trials)."""
 
     regex = "|".join(EVENT_MODELS)
 

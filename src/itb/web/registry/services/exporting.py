@@ -24,7 +24,7 @@ from itb.registry_io.schema import EVENT_DATE, IMPLANTATIONS, PATIENTS, FileSpec
 from itb.registry_io.writer import Row, dataset_toml, write_registry
 from itb.web.registry import selectors
 from itb.web.registry.models import (
-    FILE_MODELS,
+    EVENT_MODELS,
     ImportRecord,
     Patient,
     PatientIdentity,
@@ -74,7 +74,7 @@ class Scope:
             return self.patients
         if table == "identity":
             return PatientIdentity.objects.filter(patient__in=self.patients)
-        return FILE_MODELS[table].objects.filter(patient__in=self.patients)
+        return EVENT_MODELS[table].objects.filter(patient__in=self.patients)
 
 
 def export_registry(out_dir: Path, user: User | None, with_identity: bool = False,
@@ -85,7 +85,7 @@ def export_registry(out_dir: Path, user: User | None, with_identity: bool = Fals
     ``progress(total)`` is called once the rows are read; the function it returns is told of
     every ``n`` of the ``total`` rows written."""
     scope = Scope.of(user, with_identity)
-    names = ["patients", *FILE_MODELS] + (["identity"] if with_identity else [])
+    names = ["patients", *EVENT_MODELS] + (["identity"] if with_identity else [])
     # Ordered by id: among a patient's rows of one date, the writer keeps the entry order.
     tables: dict[str, list[Row]] = {
         name: list(scope.rows(name).order_by("id").values_list(*orm_paths(SPECS[name])))

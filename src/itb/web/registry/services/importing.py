@@ -46,7 +46,7 @@ from itb.registry_io.reader import read_table
 from itb.registry_io.records import SPECS
 from itb.registry_io.schema import EVENT_DATE, IDENTITY, PATIENTS, FileSpec, Kind
 from itb.web.registry.models import (
-    FILE_MODELS,
+    EVENT_MODELS,
     ImportRecord,
     Patient,
     PatientIdentity,
@@ -119,7 +119,7 @@ def refresh_statistics() -> None:
     if connection.vendor != "postgresql":
         return
     tables = [model._meta.db_table for model in
-              (Site, Patient, PatientIdentity, ImportRecord, *FILE_MODELS.values())]
+              (Site, Patient, PatientIdentity, ImportRecord, *EVENT_MODELS.values())]
     quoted = [connection.ops.quote_name(table) for table in tables]
     # VACUUM too where it can run (not in a transaction): it marks the new pages all-visible,
     # so that counting and paging use index-only scans at once.
@@ -290,7 +290,7 @@ class _Importer:
     def run(self) -> None:
         self._sites()
         self._patients()
-        for table in FILE_MODELS:
+        for table in EVENT_MODELS:
             self._events(table)
         if self.registry.identity is not None:
             self._identities(self.registry.identity)
@@ -344,7 +344,7 @@ class _Importer:
 
     # a patient's rows of one table: kept when equal to the file's, else replaced
     def _events(self, table: str) -> None:
-        spec, model = SPECS[table], FILE_MODELS[table]
+        spec, model = SPECS[table], EVENT_MODELS[table]
         files = _ordered(spec, _canonical(spec, getattr(self.registry, table))
                          .with_row_index("_file_row"), "_file_row")
         replace = self._replaced(spec, model, files)
@@ -502,7 +502,7 @@ class _Importer:
 
 def total_rows(registry: Registry) -> int:
     """The rows of ``registry``'s files: the length of an import's progress bar."""
-    tables = [registry.patients, *(getattr(registry, t) for t in FILE_MODELS)]
+    tables = [registry.patients, *(getattr(registry, t) for t in EVENT_MODELS)]
     if registry.identity is not None:
         tables.append(registry.identity)
     return sum(frame.height for frame in tables)

@@ -1,4 +1,5 @@
-"""Forms of a patient's events: surgeries, refills, complications and assessments."""
+"""Forms of a patient's events: surgeries, refills, complications, assessments and bolus
+trials."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ TITLES = {
     "refills": (_("Add a refill"), _("Edit the refill")),
     "complications": (_("Add a complication"), _("Edit the complication")),
     "assessments": (_("Add an assessment"), _("Edit the assessment")),
+    "screening_trials": (_("Add a bolus trial"), _("Edit the bolus trial")),
 }
 SAVED = {
     "implantations": _("The surgery was saved."),
     "refills": _("The refill was saved."),
     "complications": _("The complication was saved."),
     "assessments": _("The assessment was saved."),
+    "screening_trials": _("The bolus trial was saved."),
 }
 
 

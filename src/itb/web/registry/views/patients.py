@@ -321,12 +321,13 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     lang = get_language() or "et"
     events: dict[str, list[Any]] = {
         table: list(events_for(user, table).filter(patient=patient))
-        for table in ("complications", "assessments")}
+        for table in ("complications", "assessments", "screening_trials")}
     events["refills"] = refills_for(user, patient)
     events["implantations"] = list(
         events_for(user, "implantations").filter(patient=patient).select_related("site"))
     timeline = build_timeline(patient, events["implantations"], events["refills"],
-                              events["complications"], events["assessments"], lang)
+                              events["complications"], events["assessments"],
+                              events["screening_trials"], lang)
     show = request.GET.get("show", "")
     if show in FILTERS:
         timeline = [entry for entry in timeline if entry.kind == show]
@@ -425,9 +426,9 @@ def patient_delete(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "registry/confirm_delete.html", {
         "form": form, "patient": patient, "alert": alert,
         "title": gettext("Delete the patient %(id)s?") % {"id": patient.patient_id},
-        "explanation": gettext("The patient's whole record is deleted: identity, surgeries, "
-                               "refills, complications and assessments. The audit trail keeps "
-                               "a copy of every deleted row."),
+        "explanation": gettext("The patient's whole record is deleted: identity, bolus trials, "
+                               "surgeries, refills, complications and assessments. The audit "
+                               "trail keeps a copy of every deleted row."),
         "cancel_url": _patient_url(patient),
     })
 

@@ -16,13 +16,23 @@ from django.utils.translation import gettext_lazy
 
 from itb.domain import codes
 from itb.domain.dates import months_between
-from itb.web.registry.models import Assessment, Complication, Implantation, Patient, Refill
+from itb.web.registry.models import (
+    Assessment,
+    Complication,
+    Implantation,
+    Patient,
+    Refill,
+    ScreeningTrial,
+)
 from itb.web.registry.selectors import RefillValues
 from itb.web.registry.templatetags.registry import number
 
-# Same-day events in the order they happen in a clinic: surgery, refill, complication, test.
-ORDER = {"implantations": 0, "refills": 1, "complications": 2, "assessments": 3, "end": 4}
+# Same-day events in the order they happen in a clinic: bolus trial, surgery, refill,
+# complication, test.
+ORDER = {"screening_trials": 0, "implantations": 1, "refills": 2, "complications": 3,
+         "assessments": 4, "end": 5}
 TAGS = {
+    "screening_trials": gettext_lazy("Bolus trial"),
     "implantations": gettext_lazy("Surgery"),
     "refills": gettext_lazy("Refill"),
     "complications": gettext_lazy("Complication"),
@@ -32,6 +42,7 @@ TAGS = {
 
 # The timeline's filters (a long therapy is mostly refills): table -> what its entries are.
 FILTERS = {
+    "screening_trials": gettext_lazy("Bolus trials"),
     "implantations": gettext_lazy("Surgeries"),
     "refills": gettext_lazy("Refills"),
     "complications": gettext_lazy("Complications"),
@@ -120,6 +131,14 @@ def assessment_entry(event: Assessment, lang: str) -> Entry:
                      (_("Body site"), event.body_site), (_("Value"), event.value)]), event.pk)
 
 
+def screening_trial_entry(event: ScreeningTrial, lang: str) -> Entry:
+    response = codes.YES_NO.label(event.response, lang) if event.response else ""
+    return Entry(event.trial_date, "screening_trials",
+                 _("%(dose)s µg") % {"dose": number(event.dose_mcg)}, _present([
+                     (_("Spasticity responded"), response),
+                     (_("Side effects"), event.side_effects)]), event.pk)
+
+
 def therapy_end_entry(patient: Patient, lang: str) -> Entry | None:
     if patient.therapy_end_date is None:
         return None
@@ -132,9 +151,11 @@ def therapy_end_entry(patient: Patient, lang: str) -> Entry | None:
 def build_timeline(patient: Patient, implantations: Sequence[Implantation],
                    refills: Sequence[Refill | RefillValues],
                    complications: Sequence[Complication],
-                   assessments: Sequence[Assessment], lang: str) -> list[Entry]:
+                   assessments: Sequence[Assessment], trials: Sequence[ScreeningTrial],
+                   lang: str) -> list[Entry]:
     surgeries = sorted(event.implant_date for event in implantations)
-    entries = [implantation_entry(event, lang) for event in implantations]
+    entries = [screening_trial_entry(event, lang) for event in trials]
+    entries += [implantation_entry(event, lang) for event in implantations]
     entries += [refill_entry(event, lang) for event in refills]
     entries += [complication_entry(event, surgeries, lang) for event in complications]
     entries += [assessment_entry(event, lang) for event in assessments]
