@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import number_format
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -54,13 +54,13 @@ def main_menu(context: template.Context) -> SafeString:
     request = context["request"]
     match = request.resolver_match
     return _main_menu(role_of(request.user), get_language() or "et",
-                      match.url_name if match else None, get_script_prefix())
+                      match.url_name if match else None, get_script_prefix(), get_urlconf())
 
 
 @lru_cache(maxsize=256)
-def _main_menu(role: Role | None, language: str, here: str | None,
-               script_prefix: str) -> SafeString:
-    """(``script_prefix``: part of the key because ``reverse`` writes it into every link.)"""
+def _main_menu(role: Role | None, language: str, here: str | None, script_prefix: str,
+               urlconf: Any) -> SafeString:
+    """(The script prefix and URLconf are part of the key: ``reverse`` reads them.)"""
     others = {name for _, _, _, pages in _MAIN_MENU for name in pages or ()}
     links = []
     for action, url_name, text, pages in _MAIN_MENU:
@@ -187,13 +187,14 @@ def patient_path(patient_id: str) -> str:
     without resolving the pattern again for every row: ~50 µs each, 50 a page."""
     if not patient_id or "/" in patient_id:  # which the str converter cannot write
         return reverse("registry:patient_detail", args=[patient_id])
-    start, end = _patient_path_parts(get_script_prefix())
+    start, end = _patient_path_parts(get_script_prefix(), get_urlconf())
     return f"{start}{quote(patient_id, safe=RFC3986_SUBDELIMS + '/~:@')}{end}"
 
 
 @lru_cache(maxsize=8)
-def _patient_path_parts(script_prefix: str) -> tuple[str, str]:
-    """What comes before and after the id (the script prefix is the key: reverse reads it)."""
+def _patient_path_parts(script_prefix: str, urlconf: Any) -> tuple[str, str]:
+    """What comes before and after the id (the script prefix and URLconf are the key:
+    ``reverse`` reads them)."""
     start, end = reverse("registry:patient_detail", args=["0"]).rsplit("0", 1)
     return start, end
 
