@@ -38,10 +38,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,10 +125,28 @@ def process_cpu_s(pids: list[int]) -> dict[int, float]:
     return seconds
 
 
-def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two ``process_cpu_s`` readings by the processes running at
-    the second (one started in between counts whole; one ended in between is not known)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+class CpuSampler:
+    """The CPU seconds the processes ``find()`` lists use while it runs, read from /proc
+    twice a second: a process that ends in between (a database connection closed and
+    reopened) counts up to its last reading, one that starts counts whole."""
+
+    def __init__(self, find: Callable[[], list[int]]) -> None:
+        self.find = find
+        self.before = process_cpu_s(find())
+        self.latest = dict(self.before)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.latest.update(process_cpu_s(self.find()))
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.latest.update(process_cpu_s(self.find()))
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.latest.items())
 
 
 def processes_named(name: str) -> list[int]:
@@ -367,9 +387,10 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         load_before = os.getloadavg()[0]
         # Where the cores went during the load: the server's workers, the load tool (a child
         # of this process, counted once it has exited), the database server, everything.
-        server_pids = children_of(server.pid)
-        before = (process_cpu_s(server_pids), resource.getrusage(resource.RUSAGE_CHILDREN),
-                  process_cpu_s(processes_named("postgres")), os.times().elapsed)
+        server_pid = server.pid
+        samplers = {"server": CpuSampler(lambda: children_of(server_pid)),
+                    "PostgreSQL": CpuSampler(lambda: processes_named("postgres"))}
+        before = (resource.getrusage(resource.RUSAGE_CHILDREN), os.times().elapsed)
         with log.open("ab") as output:
             subprocess.run([str(locust), "-f", str(LOCUSTFILE), "--headless",
                             "--users", str(args.clients), "--spawn-rate", str(args.clients),
@@ -377,11 +398,11 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
                             "--host", url, "--only-summary", "--loglevel", "WARNING"],
                            stdout=output, stderr=output, env=locust_env, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        elapsed = (os.times().elapsed - before[3]) * (os.cpu_count() or 1)
-        shares = {"server": cpu_since(before[0], process_cpu_s(server_pids)),
-                  "load tool": (after.ru_utime + after.ru_stime) - (before[1].ru_utime +
-                                                                    before[1].ru_stime),
-                  "PostgreSQL": cpu_since(before[2], process_cpu_s(processes_named("postgres")))}
+        elapsed = (os.times().elapsed - before[1]) * (os.cpu_count() or 1)
+        shares = {"server": samplers["server"].seconds(),
+                  "load tool": (after.ru_utime + after.ru_stime) - (before[0].ru_utime +
+                                                                    before[0].ru_stime),
+                  "PostgreSQL": samplers["PostgreSQL"].seconds()}
         cpu_shares = {name: seconds / elapsed for name, seconds in shares.items()}
         if not times_file.exists():
             raise SystemExit(f"locust wrote no times; see {log}")
