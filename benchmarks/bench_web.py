@@ -390,18 +390,18 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         server_pid = server.pid
         samplers = {"server": CpuSampler(lambda: children_of(server_pid)),
                     "PostgreSQL": CpuSampler(lambda: processes_named("postgres"))}
-        before = (resource.getrusage(resource.RUSAGE_CHILDREN), os.times().elapsed)
+        children_before, started = resource.getrusage(resource.RUSAGE_CHILDREN), os.times().elapsed
         with log.open("ab") as output:
             subprocess.run([str(locust), "-f", str(LOCUSTFILE), "--headless",
                             "--users", str(args.clients), "--spawn-rate", str(args.clients),
                             "--run-time", f"{args.duration}s", "--stop-timeout", "30",
                             "--host", url, "--only-summary", "--loglevel", "WARNING"],
                            stdout=output, stderr=output, env=locust_env, check=False)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        elapsed = (os.times().elapsed - before[1]) * (os.cpu_count() or 1)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        elapsed = (os.times().elapsed - started) * (os.cpu_count() or 1)
         shares = {"server": samplers["server"].seconds(),
-                  "load tool": (after.ru_utime + after.ru_stime) - (before[0].ru_utime +
-                                                                    before[0].ru_stime),
+                  "load tool": (children.ru_utime + children.ru_stime)
+                  - (children_before.ru_utime + children_before.ru_stime),
                   "PostgreSQL": samplers["PostgreSQL"].seconds()}
         cpu_shares = {name: seconds / elapsed for name, seconds in shares.items()}
         if not times_file.exists():

@@ -277,7 +277,9 @@ def _on_therapy(patient: PatientRows, on: date) -> bool:
 
 
 def _entry(registry: Registry | None, patient: PatientRows, on: date, catalogue: PumpCatalogue,
-           rules: FollowUpRules, rows: PatientRows | None = None) -> FollowUp:
+           rules: FollowUpRules) -> FollowUp:
+    """``patient``'s entry; without a ``registry``, ``patient`` holds every row (the history
+    is computed from them)."""
     done = [r for r in patient.refills if r.refill_date <= on]  # in date order
     last = done[-1] if done else None
     latest = last.refill_date if last is not None else None
@@ -313,7 +315,7 @@ def _entry(registry: Registry | None, patient: PatientRows, on: date, catalogue:
         last_refill=last, last_fill=last_fill, refill_due=due, replacement=schedule,
         replacement_status=replacement_status(schedule, on),
         flags=_by_code_order(current), surgery_flags=tuple(extra), registry=registry,
-        rows=rows, catalogue=catalogue, rules=rules)
+        rows=patient if registry is None else None, catalogue=catalogue, rules=rules)
 
 
 def _by_code_order(flags: Sequence[Flag]) -> tuple[Flag, ...]:
@@ -352,7 +354,7 @@ def follow_up_of(patient: PatientRows, on: date, *,
     page has read them already: no registry tables to build); None when not on therapy."""
     if not _on_therapy(patient, on):
         return None
-    return _entry(None, patient, on, catalogue, rules, rows=patient)
+    return _entry(None, patient, on, catalogue, rules)
 
 
 def needs_action(entry: FollowUp, days: int = DEFAULT_DAYS) -> bool:

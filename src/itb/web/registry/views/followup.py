@@ -494,12 +494,11 @@ def follow_up_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
 # --- the patient page -------------------------------------------------------------------------
 
-def dose_history(patient: Patient, implantations: list[Any],
-                 refills: list[RefillRow] | list[RefillValues],
+def dose_history(patient: Patient, implantations: list[Any], refills: list[RefillValues],
                  complications: list[Any], end: date, lang: str) -> DoseHistory:
+    """The dose chart's data; ``refills`` in date order (``refills_for``)."""
     points = tuple(DosePoint(r.refill_date, _float(r.daily_dose_mcg),
-                             _float(r.concentration_mcg_ml))
-                   for r in sorted(refills, key=lambda r: (r.refill_date, r.pk)))
+                             _float(r.concentration_mcg_ml)) for r in refills)
     markers = [Marker(c.complication_date, COMPLICATION,
                       codes.COMPLICATION_TYPE.label(c.type, lang)
                       if c.type in codes.COMPLICATION_TYPE else c.type)
@@ -511,15 +510,15 @@ def dose_history(patient: Patient, implantations: list[Any],
 
 def patient_rows(patient: Patient, events: dict[str, list[Any]]) -> PatientRows:
     """The core's rows of the patient from those the patient page has read (``events`` per
-    table, through the user's scope), valued as the registry's tables value them: unknown
-    text is None, numbers are floats, a day's refills in the order they were recorded."""
+    table, through the user's scope; the refills in date order, as ``refills_for`` reads
+    them), valued as the registry's tables value them: unknown text is None, numbers are
+    floats."""
     return PatientRows(
         patient.patient_id, patient.site.code, patient.spasticity_origin or None,
         patient.therapy_end_date,
         [Implantation(row.implant_date, row.kind, row.pump_model or None)
          for row in events["implantations"]],
-        [_refill(row) for row in sorted(events["refills"],
-                                        key=lambda row: (row.refill_date, row.pk))])
+        [_refill(row) for row in events["refills"]])
 
 
 def patient_context(user: Any, patient: Patient, events: dict[str, list[Any]],
