@@ -26,7 +26,8 @@ from pathlib import Path
 
 
 def _pages(ids: list[str], sites: list[str], rng: random.Random) -> dict[str, Callable[[], str]]:
-    """The list queries of the load test (locustfile_web.py), one by one, and a patient."""
+    """The list queries of the load test (locustfile_web.py), one by one, a patient and the
+    report page (computed once by the warm-up request, then read from the cache)."""
     last_page = max(1, len(ids) // 50)
     return {
         "list first": lambda: "/",
@@ -35,6 +36,7 @@ def _pages(ids: list[str], sites: list[str], rng: random.Random) -> dict[str, Ca
         "list on+level": lambda: f"/?status=on&level={rng.choice(('low', 'high'))}",
         "list id prefix": lambda: f"/?q={rng.choice(ids)[:-2]}",
         "patient page": lambda: f"/patients/{rng.choice(ids)}/",
+        "report page": lambda: "/report/",
     }
 
 
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", choices=("cumulative", "tottime"),
                         help="cProfile each page too, sorted so")
+    parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
     parser.add_argument("--pages", nargs="+", help="only these pages (names as printed)")
     parser.add_argument("--seed", type=int, default=2012)
     args = parser.parse_args(argv)
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(5):
                 client.get(path())
             profile.disable()
-            pstats.Stats(profile, stream=sys.stdout).sort_stats(args.profile).print_stats(40)
+            pstats.Stats(profile, stream=sys.stdout).sort_stats(args.profile).print_stats(
+                args.lines)
             for query in captured:
                 print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
     return 0

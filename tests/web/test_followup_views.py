@@ -16,7 +16,7 @@ from django.utils import translation
 
 from itb.analysis.followup import follow_up_of, patient_follow_up
 from itb.web.registry.models import Implantation, Patient, Refill
-from itb.web.registry.selectors import events_for, patient_for, refills_for, registry_for
+from itb.web.registry.selectors import patient_events, patient_for, registry_for
 from itb.web.registry.templatetags.dose_chart import (
     COMPLICATION,
     SURGERY,
@@ -491,8 +491,7 @@ def test_the_patient_pages_follow_up_is_the_registrys(world: World) -> None:
     user = world.users["coordinator"]
     patient = patient_for(user, patient.patient_id)
     # Read as the page reads them (views.patients.patient_detail).
-    events: dict[str, list[Any]] = {"refills": refills_for(user, patient), "implantations": list(
-        events_for(user, "implantations").filter(patient=patient).select_related("site"))}
+    events = patient_events(patient)
     found = 0
     for on in (date(2015, 1, 1), date(2016, 3, 1), date(2016, 10, 1), date(2020, 2, 1),
                date(2024, 1, 1)):

@@ -256,6 +256,28 @@ def test_the_count_is_kept_until_the_data_change(world: World, client_as: Client
     assert client.get(LIST, {"q": "P-A2"}).context["page"].paginator.count == 1
 
 
+@pytest.mark.parametrize("role", ["clinician_a", "coordinator"])
+def test_the_patient_page_reads_each_table_once_for_the_patient_alone(
+        world: World, client_as: ClientAs, role: str) -> None:
+    """The identity is read with the patient, and each event table in one query of the
+    patient's own rows: the patient was read through the user's scope, so the events need
+    no scope subquery of their own."""
+    client = client_as(role)
+    page = reverse("registry:patient_detail", args=["P-A1"])
+    client.get(page)  # the session is renewed once
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(page)
+    assert response.context["identity"] is not None
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if 'FROM "registry_patientidentity"' in sql]
+    for table in ("implantation", "refill", "complication", "assessment", "screeningtrial"):
+        queries = [sql for sql in reads if f'FROM "registry_{table}"' in sql]
+        assert len(queries) == 1, (table, queries)
+        assert "IN (SELECT" not in queries[0], queries[0]
+    # Another site's patient is still a 404, however the page reads.
+    assert client_as("clinician_b").get(page).status_code == 404
+
+
 @pytest.mark.parametrize(("sort", "subqueries"), [
     ("id", set()), ("-site", set()), ("first", {"implantation"}), ("age", {"implantation"}),
     ("-refill", {"refill"}),

@@ -75,28 +75,30 @@ def patients_for(user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(site__in=sites_for(user))
 
 
-def patient_for(user: User, patient_id: str) -> Patient:
-    """One patient of the user's scope, or 404."""
+def patient_for(user: User, patient_id: str, with_identity: bool = False) -> Patient:
+    """One patient of the user's scope, or 404; ``with_identity``: the identity read in the
+    same query, for roles that may see it (``identity_for`` then reads no more)."""
     require(user, Action.VIEW_PATIENTS)
+    related = ("site", "identity") if with_identity and can(user, Action.VIEW_IDENTITY) \
+        else ("site",)
     try:
-        return patients_for(user).select_related("site").get(patient_id=patient_id)
+        return patients_for(user).select_related(*related).get(patient_id=patient_id)
     except Patient.DoesNotExist:
         raise Http404("no such patient") from None
 
 
 def identity_for(user: User, patient: Patient) -> PatientIdentity | None:
-    """The patient's identity for roles that may see it (the caller logs the access)."""
+    """The patient's identity for roles that may see it (the caller logs the access): as
+    read with the patient (``patient_for(..., with_identity=True)``), else from the database
+    (so a re-read after a refused save is fresh)."""
     if not can(user, Action.VIEW_IDENTITY):
         return None
+    if Patient.identity.is_cached(patient):
+        return getattr(patient, "identity", None)  # None cached: the patient has none
     identity = PatientIdentity.objects.filter(patient=patient).first()
     if identity is not None:
         identity.patient = patient  # its audit entry names the patient: not read again
     return identity
-
-
-def events_for(user: User, table: str) -> QuerySet[PatientEvent]:
-    model = EVENT_MODELS[table]
-    return model.objects.filter(patient__in=patients_for(user))
 
 
 class RefillValues(NamedTuple):
@@ -112,11 +114,20 @@ class RefillValues(NamedTuple):
     residual_ml: Decimal | None
 
 
-def refills_for(user: User, patient: Patient) -> list[RefillValues]:
-    """The patient's refills (through the user's scope) in date order, a day's in the order
-    they were recorded."""
-    rows = events_for(user, "refills").filter(patient=patient).order_by("refill_date", "pk")
-    return [RefillValues(*row) for row in rows.values_list(*RefillValues._fields)]
+def patient_events(patient: Patient) -> dict[str, list[Any]]:
+    """Every event of a patient that ``patient_for`` read (so of the user's scope), by
+    table: the patient's own rows, with no scope subquery in each of the five queries. The
+    refills as ``RefillValues`` in date order, a day's in the order they were recorded (the
+    only place that orders them); implantations with their site."""
+    events: dict[str, list[Any]] = {
+        table: list(EVENT_MODELS[table].objects.filter(patient=patient))
+        for table in ("complications", "assessments", "screening_trials")}
+    refills = EVENT_MODELS["refills"].objects.filter(patient=patient) \
+        .order_by("refill_date", "pk").values_list(*RefillValues._fields)
+    events["refills"] = [RefillValues(*row) for row in refills]
+    events["implantations"] = list(
+        EVENT_MODELS["implantations"].objects.filter(patient=patient).select_related("site"))
+    return events
 
 
 # What the registry's data are, as the audit trail knows them (see latest_change).

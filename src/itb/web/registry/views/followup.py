@@ -496,7 +496,7 @@ def follow_up_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def dose_history(patient: Patient, implantations: list[Any], refills: list[RefillValues],
                  complications: list[Any], end: date, lang: str) -> DoseHistory:
-    """The dose chart's data; ``refills`` in date order (``refills_for``)."""
+    """The dose chart's data; ``refills`` in date order (``patient_events``)."""
     points = tuple(DosePoint(r.refill_date, _float(r.daily_dose_mcg),
                              _float(r.concentration_mcg_ml)) for r in refills)
     markers = [Marker(c.complication_date, COMPLICATION,
@@ -510,9 +510,8 @@ def dose_history(patient: Patient, implantations: list[Any], refills: list[Refil
 
 def patient_rows(patient: Patient, events: dict[str, list[Any]]) -> PatientRows:
     """The core's rows of the patient from those the patient page has read (``events`` per
-    table, through the user's scope; the refills in date order, as ``refills_for`` reads
-    them), valued as the registry's tables value them: unknown text is None, numbers are
-    floats."""
+    table as ``patient_events`` reads them: the refills in date order), valued as the
+    registry's tables value them: unknown text is None, numbers are floats."""
     return PatientRows(
         patient.patient_id, patient.site.code, patient.spasticity_origin or None,
         patient.therapy_end_date,

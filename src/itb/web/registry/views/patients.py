@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from math import prod
-from typing import Any
 
 from auditlog.signals import accessed
 from django.contrib import messages
@@ -53,12 +52,11 @@ from itb.web.registry.models import (
 from itb.web.registry.permissions import ALL_SITES_ROLES, Action
 from itb.web.registry.selectors import (
     can,
-    events_for,
     identity_for,
     latest_change,
+    patient_events,
     patient_for,
     patients_for,
-    refills_for,
     require,
     role_of,
     sites_for,
@@ -313,18 +311,13 @@ def personal_code_search(request: HttpRequest) -> HttpResponse:
 
 def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     user = request.user
-    patient = patient_for(user, patient_id)
+    patient = patient_for(user, patient_id, with_identity=True)
     identity = identity_for(user, patient)
     if identity is not None:
         # Seeing a name and personal code is itself recorded in the audit trail.
         accessed.send(sender=PatientIdentity, instance=identity)
     lang = get_language() or "et"
-    events: dict[str, list[Any]] = {
-        table: list(events_for(user, table).filter(patient=patient))
-        for table in ("complications", "assessments", "screening_trials")}
-    events["refills"] = refills_for(user, patient)
-    events["implantations"] = list(
-        events_for(user, "implantations").filter(patient=patient).select_related("site"))
+    events = patient_events(patient)
     timeline = build_timeline(patient, events["implantations"], events["refills"],
                               events["complications"], events["assessments"],
                               events["screening_trials"], lang)
