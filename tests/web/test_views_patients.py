@@ -18,6 +18,7 @@ from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
 from itb.web.registry.models import (
+    EVENT_MODELS,
     Complication,
     Implantation,
     Patient,
@@ -26,6 +27,7 @@ from itb.web.registry.models import (
     Role,
 )
 from itb.web.registry.permissions import ROLE_ACTIONS, Action
+from itb.web.registry.selectors import patient_events
 from itb.web.registry.templatetags.registry import number, patient_path
 from tests.web.conftest import MODEL_BACKEND, World, make_patient, make_user, personal_code, shown
 
@@ -276,6 +278,24 @@ def test_the_patient_page_reads_each_table_once_for_the_patient_alone(
         assert "IN (SELECT" not in queries[0], queries[0]
     # Another site's patient is still a 404, however the page reads.
     assert client_as("clinician_b").get(page).status_code == 404
+
+
+def test_the_patient_events_are_the_models_rows_of_that_patient(world: World) -> None:
+    """patient_events reads three tables through SQL the ORM compiled once: the same
+    instances, values and order as the ORM's own query, and another patient's rows never."""
+    patient = Patient.objects.get(patient_id="P-A1")
+    Complication.objects.create(patient=world.patient_b, complication_date=date(2021, 1, 1),
+                                type="infection")
+    events = patient_events(patient)
+    for table in ("complications", "assessments", "screening_trials", "implantations"):
+        expected = list(EVENT_MODELS[table].objects.filter(patient=patient))
+        assert expected, table  # the test world records each for P-A1
+        assert [(e.pk, type(e)) for e in events[table]] == [(e.pk, type(e)) for e in expected]
+        for read, orm in zip(events[table], expected, strict=True):
+            fields = [f.attname for f in orm._meta.concrete_fields]
+            assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+    assert [r.refill_date for r in events["refills"]] == sorted(
+        Refill.objects.filter(patient=patient).values_list("refill_date", flat=True))
 
 
 @pytest.mark.parametrize(("sort", "subqueries"), [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -114,13 +115,27 @@ class RefillValues(NamedTuple):
     residual_ml: Decimal | None
 
 
+@lru_cache(maxsize=16)
+def _one_patients_rows_sql(alias: str, table: str) -> str:
+    """The ORM's SQL for one patient's rows of an event table (the parameter: the patient's
+    key), compiled once per database and table: compiling it cost twice the CPU of running
+    it (~0.3 of ~0.5 ms on PostgreSQL), on every patient page."""
+    sql, params = EVENT_MODELS[table].objects.using(alias).filter(patient_id=0) \
+        .query.sql_with_params()
+    if params != (0,):
+        raise AssertionError(f"{table}: unexpected parameters {params}")
+    return str(sql)
+
+
 def patient_events(patient: Patient) -> dict[str, list[Any]]:
     """Every event of a patient that ``patient_for`` read (so of the user's scope), by
     table: the patient's own rows, with no scope subquery in each of the five queries. The
     refills as ``RefillValues`` in date order, a day's in the order they were recorded (the
     only place that orders them); implantations with their site."""
+    alias = patient._state.db or "default"
     events: dict[str, list[Any]] = {
-        table: list(EVENT_MODELS[table].objects.filter(patient=patient))
+        table: list(EVENT_MODELS[table].objects.using(alias).raw(
+            _one_patients_rows_sql(alias, table), [patient.pk]))
         for table in ("complications", "assessments", "screening_trials")}
     refills = EVENT_MODELS["refills"].objects.filter(patient=patient) \
         .order_by("refill_date", "pk").values_list(*RefillValues._fields)

@@ -254,20 +254,24 @@ def timeline_entries(context: template.Context, entries: Any, patient: Any,
     were (``patient_row``)."""
     links = (gettext("Edit"), gettext("Delete")) if may_edit else None
     record_url = reverse("registry:patient_edit", args=[patient.patient_id]) if may_edit else ""
+    tags: dict[str, str] = {}  # each kind's tag translated and escaped once, not per entry
     return mark_safe("\n".join(  # every value escaped in _timeline_entry
-        _timeline_entry(context, entry, patient, links, record_url) for entry in entries))
+        _timeline_entry(context, entry, patient, links, record_url, tags) for entry in entries))
 
 
 def _timeline_entry(context: template.Context, entry: Any, patient: Any,
-                    links: tuple[str, str] | None, record_url: str) -> str:
+                    links: tuple[str, str] | None, record_url: str, tags: dict[str, str]) -> str:
     """One entry; ``links``: the edit and delete links' texts (None: no links)."""
+    tag = tags.get(entry.kind)
+    if tag is None:
+        tag = tags[entry.kind] = _escaped(entry.tag)
     when = iso(entry.when)
     title = f"<strong>{_escaped(entry.title)}</strong>" if entry.title else ""
     details = "".join(f"<div><dt>{_escaped(label)}</dt><dd>{_escaped(value)}</dd></div>"
                       for label, value in entry.details)
     parts = [f'<li class="entry entry-{_escaped(entry.kind)}">'
              f'<time datetime="{when}">{when}</time><div><div class="entry-title">'
-             f'<span class="tag">{_escaped(entry.tag)}</span>{title}</div>',
+             f'<span class="tag">{tag}</span>{title}</div>',
              f'<dl class="details">{details}</dl>' if details else "", "</div>"]
     if links is not None:
         edit, delete = links
