@@ -1,7 +1,9 @@
-"""Time-to-event estimators: by hand on a tiny registry (ties, censoring, a death, a
-complication on the day of surgery), and against independent implementations: scipy.stats
-(ecdf, logrank, chi2), lifelines, and statsmodels' numbers kept as a fixture
-(tests/fixtures/survival_statsmodels.json, written by scripts/survival_fixture.py)."""
+"""Time-to-event estimators (lifelines' fitted to day counts as case weights): by hand on a
+tiny registry (ties, censoring, a death, a complication on the day of surgery), and against
+independent implementations: scipy.stats (ecdf, logrank, chi2), statsmodels' numbers kept as
+a fixture (tests/fixtures/survival_statsmodels.json, written by scripts/survival_fixture.py),
+and lifelines itself fitted to one row per patient and, on untied times, its Aalen–Johansen
+fitter."""
 
 from __future__ import annotations
 

@@ -6,11 +6,15 @@ Definitions (docs/definitions.md, "Time to event"): time runs in days from the f
 is >= t (R's ``summary(survfit, times = t)``). Kaplan–Meier 95% intervals are log-log
 (R's ``conf.type = "log-log"``, lifelines' exponential Greenwood): they stay inside [0, 1].
 
-Why numpy and not lifelines: the estimators run on the table aggregated by day (a few
-thousand rows even for 10^6 patients), where each is a few vector operations; importing
-lifelines (pandas, autograd, formulaic) alone takes ~3 s, three times the 43-patient report's
-whole budget, and scipy.stats ~1 s more. The tests check every estimator against
-scipy.stats (ecdf, logrank, chi2), lifelines and a statsmodels fixture.
+The estimators are lifelines' (Kaplan–Meier with its exponential-Greenwood interval, the
+k-sample log-rank test), fitted to the follow-up aggregated by day (``DayTable``: a few
+thousand rows even for 10^6 patients) with the counts as case weights, which gives the
+numbers of one row per patient. The Aalen–Johansen cumulative incidence is written from
+lifelines' Kaplan–Meier of either event, as lifelines' own ``AalenJohansenFitter`` computes
+it, because that fitter breaks tied times by random jitter, and day-resolution data is
+full of ties. lifelines is imported when an estimate is made (it takes about a second), not
+with this module. The tests check the estimators by hand, against scipy.stats (ecdf,
+logrank, chi2) and against statsmodels' numbers kept as a fixture.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from itb.registry_io.loader import Registry
 YEARS = (1, 3, 5)
 DEVICE_YEARS = (1, 3, 5, 7)  # 7: the article's 6–7-year battery life of a pump
 EARLY_DAYS = 90
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 # Below these, a log-rank p-value means little: chi-square approximation, next to no power.
 MIN_GROUP_PATIENTS = 10
 MIN_EVENTS = 10
@@ -108,18 +111,32 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+def _case_weights(table: DayTable, events: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A DayTable as lifelines' weighted input: per day, a row of its events and one of the
+    rest (censored, or the competing event where it is not counted), weighted by count."""
+    durations = np.concatenate((table.days, table.days))
+    observed = np.concatenate((np.ones(table.days.size, dtype=bool),
+                               np.zeros(table.days.size, dtype=bool)))
+    weights = np.concatenate((events, table.n - events))
+    keep = weights > 0
+    return durations[keep], observed[keep], weights[keep]
+
+
 def kaplan_meier(table: DayTable, competing_is_event: bool = False) -> KaplanMeier:
+    from lifelines import KaplanMeierFitter
+
     events = table.events + (table.competing if competing_is_event else 0)
-    at_risk = table.at_risk
-    with np.errstate(divide="ignore", invalid="ignore"):
-        survival = np.cumprod(1.0 - events / at_risk)
-        # Greenwood's variance of log S; infinite once S reaches 0.
-        greenwood = np.cumsum(np.where(events > 0, events / (at_risk * (at_risk - events)), 0.0))
-        log_s = np.log(survival)
-        se = np.sqrt(greenwood) / np.abs(log_s)
-        theta = np.log(-log_s)
-        lower = np.exp(-np.exp(theta + Z95 * se))
-        upper = np.exp(-np.exp(theta - Z95 * se))
+    if table.days.size == 0:
+        empty = np.zeros(0)
+        return KaplanMeier(table.days, empty, empty, empty, table)
+    durations, observed, weights = _case_weights(table, events)
+    fitter = KaplanMeierFitter().fit(durations, observed, weights=weights)
+    survival = fitter.survival_function_.iloc[:, 0].reindex(table.days).to_numpy(dtype=float)
+    bounds = fitter.confidence_interval_survival_function_.reindex(table.days) \
+        .to_numpy(dtype=float)
+    lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
+    # The log-log interval is undefined where S is 1 (no event yet) or 0.
     undefined = (survival >= 1.0) | (survival <= 0.0)
     lower[undefined] = np.nan
     upper[undefined] = np.nan
@@ -128,7 +145,8 @@ def kaplan_meier(table: DayTable, competing_is_event: bool = False) -> KaplanMei
 
 def cumulative_incidence(table: DayTable) -> np.ndarray:
     """Aalen–Johansen cumulative incidence of the event with the competing event removing
-    patients from risk: sum over days of S(t−) · d_event / n_at_risk, S the KM of either."""
+    patients from risk: sum over days of S(t−) · d_event / n_at_risk, S the Kaplan–Meier
+    of either event."""
     at_risk = table.at_risk
     overall = kaplan_meier(table, competing_is_event=True).survival
     before = np.concatenate(([1.0], overall[:-1]))
@@ -150,36 +168,21 @@ class LogRank:
 
 
 def logrank(tables: dict[str, DayTable]) -> LogRank:
-    """The k-sample log-rank test (chi-square with k − 1 degrees of freedom)."""
-    from scipy.special import chdtrc  # the chi-square upper tail; cheaper than scipy.stats
-
+    """The k-sample log-rank test (chi-square with k − 1 degrees of freedom), lifelines'."""
     groups = [g for g, t in tables.items() if t.total > 0]
     events_all = sum(int(tables[g].events.sum()) for g in groups)
     too_small = (any(tables[g].total < MIN_GROUP_PATIENTS for g in groups)
                  or events_all < MIN_EVENTS)
     if len(groups) < 2 or events_all == 0:
         return LogRank(groups, None, max(len(groups) - 1, 0), None, too_small)
-    days = np.unique(np.concatenate([tables[g].days for g in groups]))
-    at_risk = np.zeros((len(groups), days.size))
-    events = np.zeros((len(groups), days.size))
-    for row, group in enumerate(groups):
-        table = tables[group]
-        # at risk on a day = the group's patients whose time is >= that day
-        later = np.concatenate((np.cumsum(table.n[::-1])[::-1], [0]))
-        at_risk[row] = later[np.searchsorted(table.days, days, side="left")]
-        events[row, np.searchsorted(days, table.days)] = table.events
-    n, d = at_risk.sum(axis=0), events.sum(axis=0)
-    keep = (d > 0) & (n > 0)
-    at_risk, events, n, d = at_risk[:, keep], events[:, keep], n[keep], d[keep]
-    share = at_risk / n
-    observed_minus_expected = (events - d * share).sum(axis=1)
-    factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
-    covariance = (np.einsum("j,gj,hj->gh", factor, share, -share)
-                  + np.diag((factor * share).sum(axis=1)))
-    u, v = observed_minus_expected[:-1], covariance[:-1, :-1]
-    statistic = float(u @ np.linalg.pinv(v) @ u)
-    df = len(groups) - 1
-    return LogRank(groups, statistic, df, float(chdtrc(df, statistic)), too_small)
+    from lifelines.statistics import multivariate_logrank_test
+
+    rows = [_case_weights(tables[g], tables[g].events) for g in groups]
+    labels = np.concatenate([np.full(r[0].size, i) for i, r in enumerate(rows)])
+    durations, observed, weights = (np.concatenate([r[k] for r in rows]) for k in range(3))
+    test = multivariate_logrank_test(durations, labels, observed, weights=weights)
+    return LogRank(groups, float(test.test_statistic), int(test.degrees_of_freedom),
+                   float(test.p_value), too_small)
 
 
 def poisson_interval(events: int, exposure: float) -> tuple[float, float] | None:
@@ -315,7 +318,7 @@ class TimeToEvent:
 
 
 METHOD = {
-    "estimator": "Kaplan-Meier",
+    "estimator": "Kaplan-Meier (lifelines)",
     "ci95": "log-log (Greenwood variance of log(-log S))",
     "time_origin": "first implantation",
     "event": "first complication",
