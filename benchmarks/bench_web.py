@@ -12,7 +12,9 @@ with ``--workers`` gunicorn workers on 127.0.0.1. Then:
 3. one report request per worker at once, so that each worker's cache is warm (the cache is
    per process) — the times are printed as well;
 4. ``--probe`` requests of each page from one client, one at a time: the time a request takes
-   with no queue in front of it (the service time; under load, latency ≈ queue + this);
+   with no queue in front of it (the service time; under load, latency ≈ queue + this), and
+   the CPU the server's processes and PostgreSQL's spent per request (from /proc): two cores
+   serve at most 2000 / (their sum) requests a second;
 5. locust (``benchmarks/locustfile_web.py``, headless): ``--clients`` signed-in clients with no
    think time for ``--duration`` seconds at the patient list, a patient page and the report
    page; p50/p95/p99 latency, throughput and errors per page, from every request's time.
@@ -96,6 +98,7 @@ class DatabaseResult:
     sign_in_s: float
     warm_report: list[tuple[float, int]]
     service_ms: dict[str, float]
+    service_cpu_ms: dict[str, tuple[float, float]]  # one client: server, PostgreSQL per request
     pages: list[PageStats]
     load_before: float
     error_samples: dict[str, list[str]]
@@ -362,12 +365,23 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
                   "report page": lambda: "/report/"}
         if uncached[1] != 200:
             del probes["report page"]  # each try would take the worker's timeout
-        service = {name: 1000 * statistics.median(browsers[0].timed_get(path())[0]
-                                                  for _ in range(args.probe))
-                   for name, path in probes.items() if name in args.pages}
-        print(f"[{database}] one client, median ms: " +
-              ", ".join(f"{name} {ms:.0f}" for name, ms in service.items()), file=sys.stderr,
-              flush=True)
+        # One request at a time: its time, and the CPU the server and the database spent on
+        # it (what the load can at most be served at, with nothing queued).
+        service, service_cpu = {}, {}
+        server_pid = server.pid
+        for name, path in probes.items():
+            if name not in args.pages:
+                continue
+            server_cpu = CpuSampler(lambda: children_of(server_pid))
+            database_cpu = CpuSampler(lambda: processes_named("postgres"))
+            service[name] = 1000 * statistics.median(browsers[0].timed_get(path())[0]
+                                                     for _ in range(args.probe))
+            service_cpu[name] = (1000 * server_cpu.seconds() / args.probe,
+                                 1000 * database_cpu.seconds() / args.probe)
+        print(f"[{database}] one client, median ms (server + PostgreSQL CPU ms): " +
+              ", ".join(f"{name} {ms:.0f} ({service_cpu[name][0]:.1f} + "
+                        f"{service_cpu[name][1]:.1f})" for name, ms in service.items()),
+              file=sys.stderr, flush=True)
         sessions_file = work_dir / f"web-{database}-sessions.json"
         sessions_file.write_text(json.dumps([browser.cookies() for browser in browsers]))
 
@@ -387,7 +401,6 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         load_before = os.getloadavg()[0]
         # Where the cores went during the load: the server's workers, the load tool (a child
         # of this process, counted once it has exited), the database server, everything.
-        server_pid = server.pid
         samplers = {"server": CpuSampler(lambda: children_of(server_pid)),
                     "PostgreSQL": CpuSampler(lambda: processes_named("postgres"))}
         children_before, started = resource.getrusage(resource.RUSAGE_CHILDREN), os.times().elapsed
@@ -414,7 +427,7 @@ def bench_database(database: str, args: argparse.Namespace, data: Path, work_dir
         sessions_file.unlink()
         return DatabaseResult(database, imported, uncached, ready_s,
                               statistics.median(sign_ins), warm,
-                              service, pages, load_before, samples, cpu_shares)
+                              service, service_cpu, pages, load_before, samples, cpu_shares)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)  # gunicorn's arbiter stops its workers
@@ -444,13 +457,15 @@ def markdown(results: list[DatabaseResult], args: argparse.Namespace) -> list[st
                      f" | {warm} "
                      f"| {result.sign_in_s:.2f} | {result.load_before:.1f} |")
     lines += ["", f"{args.clients} clients, {args.duration} s, {args.workers} gunicorn workers:",
-              "", "| database | page | one client: median ms | requests | errors | p50 ms "
-              "| p95 ms | p99 ms | max ms | requests/s |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "", "| database | page | one client: median ms | one client: CPU ms, server + "
+              "PostgreSQL | requests | errors | p50 ms | p95 ms | p99 ms | max ms | requests/s |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for result in results:
         for page in result.pages:
+            server_ms, database_ms = result.service_cpu_ms.get(page.name, (0.0, 0.0))
             lines.append(f"| {result.database} | {page.name} "
                          f"| {result.service_ms.get(page.name, 0):.0f} "
+                         f"| {server_ms:.1f} + {database_ms:.1f} "
                          f"| {page.requests} | {page.errors} "
                          f"| {page.p50_ms:.0f} | {page.p95_ms:.0f} | {page.p99_ms:.0f} "
                          f"| {page.max_ms:.0f} | {page.per_second:.1f} |")
