@@ -137,11 +137,11 @@ def patient_events(patient: Patient) -> dict[str, list[Any]]:
         table: list(EVENT_MODELS[table].objects.using(alias).raw(
             _one_patients_rows_sql(alias, table), [patient.pk]))
         for table in ("complications", "assessments", "screening_trials")}
-    refills = EVENT_MODELS["refills"].objects.filter(patient=patient) \
+    refills = EVENT_MODELS["refills"].objects.using(alias).filter(patient=patient) \
         .order_by("refill_date", "pk").values_list(*RefillValues._fields)
     events["refills"] = [RefillValues(*row) for row in refills]
-    events["implantations"] = list(
-        EVENT_MODELS["implantations"].objects.filter(patient=patient).select_related("site"))
+    events["implantations"] = list(EVENT_MODELS["implantations"].objects.using(alias)
+                                   .filter(patient=patient).select_related("site"))
     return events
 
 
