@@ -489,10 +489,10 @@ def _survival(follow: pl.DataFrame) -> Survival:
     def known(tables: dict[str, DayTable]) -> dict[str, DayTable]:
         return {k: v for k, v in tables.items() if k != UNKNOWN}
 
-    km = kaplan_meier(overall)
+    overall_estimate = estimate(overall)  # its S(t) at YEARS gives 1 − KM below
     incidence = cumulative_incidence(overall)
     return Survival(
-        overall=estimate(overall),
+        overall=overall_estimate,
         by_functional_level={g: estimate(by_level.get(g, DayTable.from_times([], [])))
                              for g in ("low", "high")},
         by_catheter_type={k: estimate(v, curve=False) for k, v in by_catheter.items()},
@@ -506,8 +506,7 @@ def _survival(follow: pl.DataFrame) -> Survival:
             cumulative_incidence=[
                 None if overall.at_risk_at(t) == 0
                 else _step_at(overall.days, incidence, t, 0.0) for t in YEARS],
-            one_minus_km=[None if s is None else 1.0 - s
-                          for s in (km.at(t)[0] for t in YEARS)]),
+            one_minus_km=[None if s is None else 1.0 - s for s in overall_estimate.estimate]),
         method=dict(METHOD),
     )
 
