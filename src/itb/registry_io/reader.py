@@ -31,12 +31,18 @@ class RawTable:
     frame: pl.DataFrame
     # The file line each row starts on; None when row i is simply on line i + 2.
     row_lines: np.ndarray | None = None
+    # The file whose lines ``row_lines`` is still to be read from: only a problem's message
+    # needs a line, and finding them re-reads the file (a second a gigabyte).
+    lines_from: Path | None = None
 
     @property
     def filename(self) -> str:
         return self.spec.filename
 
     def line(self, row: int) -> int:
+        if self.lines_from is not None:
+            self.row_lines = _row_lines(self.lines_from, self.frame.height)
+            self.lines_from = None
         return int(self.row_lines[row]) if self.row_lines is not None else row + 2
 
 
@@ -82,14 +88,25 @@ def read_table(directory: Path, spec: FileSpec) -> tuple[RawTable | None, list[P
         pl.when(pl.col(n).str.len_bytes() == 0).then(None).otherwise(pl.col(n)).alias(n)
         for n in text_columns
     ).select(wanted)
-    table = RawTable(spec, frame)
+    # A blank line is not a row, but polars reads it as a row of empty cells: only a file
+    # with an empty cell in its first column can have one.
+    if frame.get_column(present[0]).null_count() == 0:
+        return RawTable(spec, frame, lines_from=path), []
     if _rows_are_not_lines(path, frame.height):
         starts = _row_starts(path)
         if starts is not None and len(starts[0]) == frame.height:
             lines, blank = starts
-            # A blank line is not a row (polars reads it as a row of empty cells).
-            table = RawTable(spec, frame.filter(pl.Series(~blank)), lines[~blank])
-    return table, []
+            return RawTable(spec, frame.filter(pl.Series(~blank)), lines[~blank]), []
+    return RawTable(spec, frame), []
+
+
+def _row_lines(path: Path, rows: int) -> np.ndarray | None:
+    """The line each of ``rows`` rows of a file without blank lines starts on, or None
+    when row i is on line i + 2 (or the file is not parsable CSV)."""
+    if not _rows_are_not_lines(path, rows):
+        return None
+    starts = _row_starts(path)
+    return starts[0] if starts is not None and len(starts[0]) == rows else None
 
 
 def _read_header(name: str, head: bytes, spec: FileSpec) -> tuple[list[str], list[Problem]]:
