@@ -605,6 +605,30 @@ def test_events_after_the_end_of_therapy(make_registry, valid_files) -> None:
     ]
 
 
+def test_event_times_are_checked_on_every_row_of_a_patients_runs(make_registry,
+                                                                   valid_files) -> None:
+    # The rules of event times are first checked per run of one patient's rows (earliest and
+    # latest date): a bad row inside a long run, and a patient listed in two runs, are found.
+    refills = header(valid_files["refills"]) + "".join([
+        "P03,2017-05-01,40,500,\n",
+        "P03,2016-01-31,40,500,\n",  # line 3: before P03's implantation, mid-run
+        "P03,2018-05-01,40,500,\n",
+        "P01,2015-10-20,20,500,150\n",
+        "P99,2016-01-01,20,500,150\n",  # line 6: no such patient, between two runs
+        "P01,2016-01-20,20,500,150\n",
+        "P03,2023-05-11,40,500,\n",  # line 8: P03's second run, after the end of therapy
+        "P03,2019-05-01,40,500,\n",
+        "P02,2019-01-10,40,2000,300.5\n",
+    ])
+    assert problems(make_registry(refills=refills)) == [
+        "refills.csv:3: refill_date: the date 2016-01-31 is before the first implantation "
+        "(2016-02-01)",
+        "refills.csv:6: patient_id: patient_id P99 is not in patients.csv",
+        "refills.csv:8: refill_date: the date 2023-05-11 is after the end of therapy "
+        "(2023-05-10)",
+    ]
+
+
 # --- all problems at once -----------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ after birth and not after the first implantation. identity.csv has its own rules
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -73,82 +74,116 @@ def validate_tables(tables: dict[str, RawTable], cutoff: date,
     return typed, sorted(collector.problems, key=Problem.sort_key)
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """A rule of one column: the rows it finds (``bad``) and what its message shows."""
+
+    column: str
+    code: str
+    bad: pl.Expr
+    shown: tuple[pl.Expr, ...] = ()
+    value: str | None = None
+    static: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _ColumnPlan:
+    """A table's column rules over one frame: the helper columns they read (parsed dates
+    and numbers), the rules, and the typed values that replace the text."""
+
+    helpers: list[pl.Expr] = field(default_factory=list)
+    rules: list[_Rule] = field(default_factory=list)
+    typed: list[pl.Expr] = field(default_factory=list)
+
+
 def _check_columns(table: RawTable, cutoff: date, site_codes: frozenset[str] | None,
                    out: _Collector) -> pl.DataFrame:
-    frame = table.frame.with_row_index(ROW)
+    plan = _ColumnPlan()
     for column in table.spec.columns:
-        frame = _check_column(table, frame, column, cutoff, site_codes, out)
-    return frame
+        _plan_column(plan, table, column, cutoff, site_codes)
+    # Helpers first (each column's in parallel), then every rule counted in one pass: a rule
+    # that finds no row costs no filter.
+    frame = table.frame.with_row_index(ROW).with_columns(plan.helpers)
+    counts = frame.select(rule.bad.sum().alias(str(i)) for i, rule in enumerate(plan.rules))
+    for rule, count in zip(plan.rules, counts.row(0) if plan.rules else (), strict=True):
+        if count:
+            out.rows(table, frame.filter(rule.bad).select(ROW, *rule.shown), rule.column,
+                     rule.code, value=rule.value, **rule.static)
+    helper_names = [expr.meta.output_name() for expr in plan.helpers]
+    return frame.with_columns(plan.typed).drop(helper_names)
 
 
-def _check_column(table: RawTable, frame: pl.DataFrame, column: Column, cutoff: date,
-                  site_codes: frozenset[str] | None, out: _Collector) -> pl.DataFrame:
+def _plan_column(plan: _ColumnPlan, table: RawTable, column: Column, cutoff: date,
+                 site_codes: frozenset[str] | None) -> None:
     name = column.name
     col = pl.col(name)
+    add = plan.rules.append
     if column.required:
-        out.rows(table, frame.filter(col.is_null()).select(ROW), name, "value_required")
+        add(_Rule(name, "value_required", col.is_null()))
     if column.max_length is not None:
         # The text itself is not repeated: it may be long, or a name (identity.csv).
-        long = frame.filter(col.str.len_chars() > column.max_length).select(ROW)
-        out.rows(table, long, name, "text_too_long", maximum=column.max_length)
+        add(_Rule(name, "text_too_long", col.str.len_chars() > column.max_length,
+                  static={"maximum": column.max_length}))
 
     if column.kind is Kind.CODE:
         assert column.codes is not None
         allowed = column.codes.codes
-        bad = frame.filter(col.is_not_null() & ~col.is_in(allowed)).select(ROW, name)
-        out.rows(table, bad, name, "code_unknown", value=name, allowed=", ".join(allowed))
+        add(_Rule(name, "code_unknown", col.is_not_null() & ~col.is_in(allowed), (col,),
+                  value=name, static={"allowed": ", ".join(allowed)}))
     elif column.kind is Kind.SITE:
         if site_codes is None or table.spec.table == "sites":
-            bad = frame.filter(col.is_not_null() & ~col.str.contains(SITE_PATTERN))
-            out.rows(table, bad.select(ROW, name), name, "site_malformed", value=name)
+            add(_Rule(name, "site_malformed", col.is_not_null() & ~col.str.contains(SITE_PATTERN),
+                      (col,), value=name))
         else:
-            bad = frame.filter(col.is_not_null() & ~col.is_in(sorted(site_codes)))
-            out.rows(table, bad.select(ROW, name), name, "site_unknown", value=name,
-                     allowed=", ".join(sorted(site_codes)))
+            add(_Rule(name, "site_unknown", col.is_not_null() & ~col.is_in(sorted(site_codes)),
+                      (col,), value=name, static={"allowed": ", ".join(sorted(site_codes))}))
     elif column.kind is Kind.DATE:
-        return _check_date(table, frame, name, cutoff, out)
+        _plan_date(plan, name, cutoff)
     elif column.kind is Kind.NUMBER:
-        return _check_number(table, frame, column, out)
-    return frame
+        _plan_number(plan, column, table.frame.schema[name] == pl.String)
 
 
-def _check_date(table: RawTable, frame: pl.DataFrame, name: str, cutoff: date,
-                out: _Collector) -> pl.DataFrame:
+def _plan_date(plan: _ColumnPlan, name: str, cutoff: date) -> None:
     col = pl.col(name)
-    # ASCII digits only: [0-9], where the regex engine's \d would match any Unicode digit.
-    shaped = col.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    # No cache of parsed strings: measured twice as fast on millions of dates.
-    parsed = pl.when("_shaped").then(col.str.to_date("%Y-%m-%d", strict=False, cache=False))
-    # Two steps, so that the pattern is matched once (an eager frame does not share it).
-    frame = frame.with_columns(shaped.alias("_shaped")).with_columns(parsed.alias("_date"))
+    shaped, parsed = pl.col(f"_shaped_{name}"), pl.col(f"_date_{name}")
+    plan.helpers += [
+        # ASCII digits only: [0-9], where the regex engine's \d would match any Unicode digit.
+        col.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias(f"_shaped_{name}"),
+        # No cache of parsed strings: measured twice as fast on millions of dates.
+        col.str.to_date("%Y-%m-%d", strict=False, cache=False).alias(f"_date_{name}"),
+    ]
     present = col.is_not_null()
-    out.rows(table, frame.filter(present & ~pl.col("_shaped")).select(ROW, name), name,
-             "date_malformed", value=name)
-    out.rows(table, frame.filter(present & pl.col("_shaped") & pl.col("_date").is_null())
-             .select(ROW, name), name, "date_impossible", value=name)
-    out.rows(table, frame.filter(pl.col("_date") < EARLIEST_PLAUSIBLE_DATE).select(ROW, name),
-             name, "date_implausible", value=name)
-    out.rows(table, frame.filter(pl.col("_date") > cutoff).select(ROW, name), name,
-             "date_after_cutoff", value=name, cutoff=cutoff.isoformat())
-    return frame.with_columns(pl.col("_date").alias(name)).drop("_date", "_shaped")
+    # A value that parses only as some other shape is malformed, not a date.
+    parsed = pl.when(shaped).then(parsed)
+    plan.rules += [
+        _Rule(name, "date_malformed", present & ~shaped, (col,), value=name),
+        _Rule(name, "date_impossible", present & shaped & parsed.is_null(), (col,),
+              value=name),
+        _Rule(name, "date_implausible", parsed < EARLIEST_PLAUSIBLE_DATE, (col,), value=name),
+        _Rule(name, "date_after_cutoff", parsed > cutoff, (col,), value=name,
+              static={"cutoff": cutoff.isoformat()}),
+    ]
+    plan.typed.append(parsed.alias(name))
 
 
-def _check_number(table: RawTable, frame: pl.DataFrame, column: Column,
-                  out: _Collector) -> pl.DataFrame:
+def _plan_number(plan: _ColumnPlan, column: Column, as_text: bool) -> None:
     name = column.name
     col = pl.col(name)
-    if frame.schema[name] == pl.String:
-        number = col.str.strip_chars().cast(pl.Float64, strict=False)
-        bad = frame.filter(col.is_not_null() & (number.is_null() | number.is_nan()))
-        out.rows(table, bad.select(ROW, name), name, "number_malformed", value=name)
-        frame = frame.with_columns(number.alias(name))
+    number = pl.col(f"_number_{name}")
+    if as_text:  # a value polars could not read as a number: strip it and cast the rest
+        plan.helpers.append(col.str.strip_chars().cast(pl.Float64, strict=False)
+                            .alias(f"_number_{name}"))
+        malformed = col.is_not_null() & (number.is_null() | number.is_nan())
     else:
-        out.rows(table, frame.filter(col.is_nan()).select(ROW, name), name,
-                 "number_malformed", value=name)
-    outside = col.is_not_nan() & ((col < column.minimum) | (col > column.maximum))
-    out.rows(table, frame.filter(outside).select(ROW, name), name, "number_out_of_range",
-             value=name, minimum=f"{column.minimum:g}", maximum=f"{column.maximum:g}")
-    return frame.with_columns(pl.when(col.is_nan()).then(None).otherwise(col).alias(name))
+        plan.helpers.append(col.alias(f"_number_{name}"))
+        malformed = col.is_nan()
+    outside = number.is_not_nan() & ((number < column.minimum) | (number > column.maximum))
+    plan.rules += [
+        _Rule(name, "number_malformed", malformed, (col,), value=name),
+        _Rule(name, "number_out_of_range", outside, (number.alias(name),), value=name,
+              static={"minimum": f"{column.minimum:g}", "maximum": f"{column.maximum:g}"}),
+    ]
+    plan.typed.append(pl.when(number.is_nan()).then(None).otherwise(number).alias(name))
 
 
 def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
@@ -158,12 +193,16 @@ def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame
     if patients.height == 0:
         out.problems.append(Problem(patients_raw.filename, None, None, "file_no_rows"))
 
-    first_row = patients.group_by("patient_id").agg(pl.col(ROW).min().alias("_first"))
-    duplicates = (patients.join(first_row, on="patient_id")
-                  .filter((pl.col(ROW) != pl.col("_first")) & pl.col("patient_id").is_not_null()))
-    first_line = pl.col("_first").map_elements(patients_raw.line, return_dtype=pl.Int64)
-    out.rows(patients_raw, duplicates.select(ROW, "patient_id", first_line.alias("first_line")),
-             "patient_id", "duplicate_patient", value="patient_id")
+    repeated_ids = patients.filter(pl.col("patient_id").is_duplicated())
+    if repeated_ids.height:
+        first_row = repeated_ids.group_by("patient_id").agg(pl.col(ROW).min().alias("_first"))
+        duplicates = (repeated_ids.join(first_row, on="patient_id")
+                      .filter(pl.col(ROW) != pl.col("_first"))
+                      .filter(pl.col("patient_id").is_not_null()))
+        first_line = pl.col("_first").map_elements(patients_raw.line, return_dtype=pl.Int64)
+        out.rows(patients_raw, duplicates.select(ROW, "patient_id",
+                                                 first_line.alias("first_line")),
+                 "patient_id", "duplicate_patient", value="patient_id")
 
     end, reason = pl.col("therapy_end_date"), pl.col("therapy_end_reason")
     raw_end = patients_raw.frame.get_column("therapy_end_date")
@@ -174,25 +213,53 @@ def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame
              "therapy_end_reason", "end_date_without_reason")
 
     people = _People(patients)
-    keyed = {name: people.keyed(typed[name]) for name in EVENT_DATE if name in typed}
-    for table_name, frame in keyed.items():
-        orphans = frame.filter(pl.col(KEY).is_null() & pl.col("patient_id").is_not_null())
-        out.rows(tables[table_name], orphans.select(ROW, "patient_id"), "patient_id",
-                 "patient_unknown", value="patient_id")
+    runs = {name: people.runs(typed[name]) for name in EVENT_DATE if name in typed}
+    for table_name, table_runs in runs.items():
+        orphans = typed[table_name][table_runs.rows(table_runs.unknown)]
+        out.rows(tables[table_name], orphans.filter(pl.col("patient_id").is_not_null())
+                 .select(ROW, "patient_id"), "patient_id", "patient_unknown", value="patient_id")
 
-    if "implantations" in keyed:
-        _check_implantations(tables, people.keyed(patients), people, keyed, out)
+    if "implantations" in runs:
+        _check_implantations(tables, typed, people, runs, out)
     if "assessments" in typed:
         _check_assessment_values(tables["assessments"], typed["assessments"], out)
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """A table's rows as runs of one patient id (a file lists a patient's rows together)."""
+
+    keys: np.ndarray  # each run's patient position; the patient count for an unknown id
+    starts: np.ndarray  # each run's first row
+    lengths: np.ndarray
+    unknown: np.ndarray  # runs of an id that is no patient's (or of no id)
+
+    def rows(self, selected: np.ndarray) -> np.ndarray:
+        """The rows of the selected runs, in order."""
+        starts, lengths = self.starts[selected], self.lengths[selected]
+        # Each row's offset in its run, added to its run's first row.
+        offsets = np.arange(lengths.sum()) - np.repeat(_starts(lengths), lengths)
+        return np.repeat(starts, lengths) + offsets
+
+    def subset(self, selected: np.ndarray) -> _Runs:
+        """The selected runs as the runs of the frame of their rows (``rows(selected)``)."""
+        lengths = self.lengths[selected]
+        return _Runs(self.keys[selected], _starts(lengths), lengths, self.unknown[selected])
+
+
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    """The first row of each run, for runs laid end to end from row 0."""
+    return np.cumsum(lengths) - lengths
 
 
 class _People:
     """The registry's patients by an integer key, for the rules that span files.
 
     Matching every event row to its patient by a string join costs seconds per million rows
-    (the joins copy every column); each row's patient_id is instead turned into the position
-    of its patient (unknown ids null) once per table, and a patient's dates are then gathered
-    by that position.
+    (the joins copy every column); each run of one patient's rows is instead matched to the
+    position of its patient once, and a patient's dates are then gathered by that position.
+    The rules of event times are first checked per run (its earliest and latest date against
+    the patient's dates): only the rows of a run that may break one are checked one by one.
     """
 
     def __init__(self, patients: pl.DataFrame) -> None:
@@ -203,28 +270,35 @@ class _People:
         self._order = ids.arg_sort()  # patient positions by id, for a binary search
         self._sorted_ids = ids.gather(self._order)
         self.count = ids.len()
-        self.columns: dict[str, pl.Series] = {
-            "birth": first.get_column("birth_date"), "end": first.get_column("therapy_end_date")}
+        # Per patient, with one more (null) slot at the end for an unknown patient.
+        self.columns: dict[str, pl.Series] = {}
+        self.add("birth", first.get_column("birth_date"))
+        self.add("end", first.get_column("therapy_end_date"))
 
-    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
-        # A file lists a patient's rows together: each run of one id is looked up once, by
-        # binary search in the sorted ids (a hash of a million ids per file cost more).
+    def runs(self, frame: pl.DataFrame) -> _Runs:
         runs = frame.get_column("patient_id").rle().struct.unnest()
         values = runs.get_column("value")
+        lengths = runs.get_column("len").to_numpy().astype(np.int64)
         if self.count:
+            # Binary search in the sorted ids: a hash of a million ids per file cost more.
             at = self._sorted_ids.search_sorted(values).clip(upper_bound=self.count - 1)
-            found = (self._sorted_ids.gather(at) == values).fill_null(False)
-            keys = pl.select(pl.when(found).then(self._order.gather(at))).to_series()
+            found = (self._sorted_ids.gather(at) == values).fill_null(False).to_numpy()
+            keys = np.where(found, self._order.gather(at).to_numpy(), self.count)
         else:
-            keys = pl.Series(KEY, [None] * values.len(), dtype=pl.UInt32)
-        # int32: numpy repeats it several times faster than int64.
-        lengths = runs.get_column("len").to_numpy()
-        run_of_row = np.repeat(np.arange(runs.height, dtype=np.int32), lengths)
-        return frame.with_columns(keys.gather(run_of_row).alias(KEY))
+            found = np.zeros(values.len(), dtype=bool)
+            keys = np.zeros(values.len(), dtype=np.int64)
+        return _Runs(keys.astype(np.int64), _starts(lengths), lengths, ~found)
+
+    def keyed(self, frame: pl.DataFrame, runs: _Runs | None = None) -> pl.DataFrame:
+        """``frame`` with each row's patient position (KEY; null for an unknown id)."""
+        runs = runs or self.runs(frame)
+        keys = np.repeat(runs.keys, runs.lengths).astype(np.uint32)
+        key = pl.Series(KEY, keys)
+        return frame.with_columns(pl.when(key < self.count).then(key).alias(KEY))
 
     def add(self, name: str, values: pl.Series) -> None:
-        """A per-patient column, in patient order (the enum's)."""
-        self.columns[name] = values
+        """A per-patient column, in the order of the patients' positions."""
+        self.columns[name] = values.extend_constant(None, 1)
 
     def gather(self, frame: pl.DataFrame, *names: str) -> pl.DataFrame:
         """``frame`` with each named patient column, for the rows of a known patient."""
@@ -232,17 +306,48 @@ class _People:
         key = frame.get_column(KEY)
         return frame.with_columns(self.columns[name].gather(key).alias(name) for name in names)
 
+    def suspects(self, frame: pl.DataFrame, runs: _Runs, date_column: str,
+                 before: str | None, after: str | None,
+                 counted: pl.Expr | None = None) -> pl.DataFrame:
+        """The rows (keyed) of the runs whose earliest date is before the patient's
+        ``before`` or whose latest is after the patient's ``after``; only the ``counted``
+        rows' dates count."""
+        days = frame.select(pl.col(date_column).to_physical().cast(pl.Int64)
+                            if counted is None else
+                            pl.when(counted).then(pl.col(date_column).to_physical()
+                                                  .cast(pl.Int64))).to_series()
+        suspect = np.zeros(len(runs.keys), dtype=bool)
+        if frame.height:
+            if before is not None:
+                earliest = np.minimum.reduceat(days.fill_null(_NO_DAY_HIGH).to_numpy(),
+                                               runs.starts)
+                suspect |= earliest < self._days(before, _NO_DAY_LOW)[runs.keys]
+            if after is not None:
+                latest = np.maximum.reduceat(days.fill_null(_NO_DAY_LOW).to_numpy(),
+                                             runs.starts)
+                suspect |= latest > self._days(after, _NO_DAY_HIGH)[runs.keys]
+        suspect &= ~runs.unknown
+        return self.keyed(frame[runs.rows(suspect)], runs.subset(suspect))
 
-def _check_implantations(tables: dict[str, RawTable], patients: pl.DataFrame, people: _People,
-                         keyed: dict[str, pl.DataFrame], out: _Collector) -> None:
+    def _days(self, name: str, missing: int) -> np.ndarray:
+        """A per-patient date as day numbers, ``missing`` where it is unknown."""
+        return self.columns[name].to_physical().cast(pl.Int64).fill_null(missing).to_numpy()
+
+
+_NO_DAY_LOW, _NO_DAY_HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
+def _check_implantations(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
+                         people: _People, runs: dict[str, _Runs], out: _Collector) -> None:
     patients_raw, implants_raw = tables["patients"], tables["implantations"]
-    implants = keyed["implantations"]
+    patients = people.keyed(typed["patients"])
+    implants = people.keyed(typed["implantations"], runs["implantations"])
 
     initial = implants.filter((pl.col("kind") == "initial") & pl.col(KEY).is_not_null())
     counts = initial.group_by(KEY).agg(
         pl.len().alias("count"), pl.col("implant_date").first().alias("initial"),
         pl.col(ROW).first().alias("_first_initial"))
-    # Per patient, in the enum's order: how many initial implantations, and the one's date.
+    # Per patient, in position order: how many initial implantations, and the one's date.
     per_patient = pl.DataFrame({KEY: pl.arange(0, people.count,
                                                dtype=pl.UInt32, eager=True)}).join(
         counts, on=KEY, how="left", maintain_order="left")
@@ -276,10 +381,12 @@ def _check_implantations(tables: dict[str, RawTable], patients: pl.DataFrame, pe
         ROW, pl.col("therapy_end_date").alias("value"), pl.col("initial").alias("first")),
         "therapy_end_date", "before_first_implant")
 
-    if "screening_trials" in keyed:
+    if "screening_trials" in runs:
         trials_raw = tables["screening_trials"]
-        trials = people.gather(keyed["screening_trials"].select(ROW, KEY, "trial_date"),
-                               "birth", "initial")
+        trials = people.suspects(typed["screening_trials"].select(ROW, "patient_id",
+                                                                 "trial_date"),
+                                 runs["screening_trials"], "trial_date", "birth", "initial")
+        trials = people.gather(trials, "birth", "initial")
         out.rows(trials_raw, trials.filter(pl.col("trial_date") < pl.col("birth")).select(
             ROW, "trial_date", "birth"), "trial_date", "trial_before_birth", value="trial_date")
         # The bolus trial decides whether a pump is implanted: it comes first.
@@ -288,15 +395,21 @@ def _check_implantations(tables: dict[str, RawTable], patients: pl.DataFrame, pe
             "trial_after_implant", value="trial_date")
     _check_event_times(implants_raw, timed, "implant_date", out, before_first=False)
     for table_name in ("complications", "refills", "assessments"):
-        if table_name in keyed:
+        if table_name in runs:
             date_column = EVENT_DATE[table_name]
-            events = keyed[table_name]
-            if table_name == "assessments":
-                # Screening assessments precede the implantation by nature.
-                events = events.filter(pl.col("phase") == "follow_up")
+            after_end = table_name != "assessments"
+            # Screening assessments precede the implantation by nature.
+            follow_up = pl.col("phase") == "follow_up" if table_name == "assessments" else None
+            columns = [ROW, "patient_id", date_column] + (["phase"] if follow_up is not None
+                                                          else [])
+            events = people.suspects(typed[table_name].select(columns), runs[table_name],
+                                     date_column, "initial", "end" if after_end else None,
+                                     counted=follow_up)
+            if follow_up is not None:
+                events = events.filter(follow_up)
             events = people.gather(events.select(ROW, KEY, date_column), "initial", "end")
             _check_event_times(tables[table_name], events, date_column, out,
-                               before_first=True, after_end=table_name != "assessments")
+                               before_first=True, after_end=after_end)
 
 
 def _check_event_times(raw: RawTable, events: pl.DataFrame, date_column: str, out: _Collector,
