@@ -13,6 +13,7 @@ after birth and not after the first implantation. identity.csv has its own rules
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -86,6 +87,17 @@ class _Rule:
     static: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Screen:
+    """A cheap test that finds every row a column's exact rules could find: the rules, and
+    the column's exact typed values, are computed only when it finds one."""
+
+    finds: pl.Expr
+    rules: tuple[_Rule, ...]
+    typed: pl.Expr  # the exact typed values, wherever the screen finds rows
+    screened_typed: pl.Expr  # the typed values when it finds none
+
+
 @dataclass
 class _ColumnPlan:
     """A table's column rules over one frame: the helper columns they read (parsed dates
@@ -93,6 +105,7 @@ class _ColumnPlan:
 
     helpers: list[pl.Expr] = field(default_factory=list)
     rules: list[_Rule] = field(default_factory=list)
+    screens: list[_Screen] = field(default_factory=list)
     typed: list[pl.Expr] = field(default_factory=list)
 
 
@@ -101,16 +114,29 @@ def _check_columns(table: RawTable, cutoff: date, site_codes: frozenset[str] | N
     plan = _ColumnPlan()
     for column in table.spec.columns:
         _plan_column(plan, table, column, cutoff, site_codes)
-    # Helpers first (each column's in parallel), then every rule counted in one pass: a rule
-    # that finds no row costs no filter.
+    # Helpers first (each column's in parallel), then every rule and screen counted in one
+    # pass: a rule that finds no row costs no filter.
     frame = table.frame.with_row_index(ROW).with_columns(plan.helpers)
-    counts = frame.select(rule.bad.sum().alias(str(i)) for i, rule in enumerate(plan.rules))
-    for rule, count in zip(plan.rules, counts.row(0) if plan.rules else (), strict=True):
+    tests = [rule.bad for rule in plan.rules] + [screen.finds for screen in plan.screens]
+    counts = (frame.select(test.sum().alias(str(i)) for i, test in enumerate(tests)).row(0)
+              if tests else ())
+    for rule, count in zip(plan.rules, counts, strict=False):
         if count:
-            out.rows(table, frame.filter(rule.bad).select(ROW, *rule.shown), rule.column,
-                     rule.code, value=rule.value, **rule.static)
+            _report(table, frame, rule, out)
+    typed = list(plan.typed)
+    for screen, count in zip(plan.screens, counts[len(plan.rules):], strict=True):
+        if count:
+            found = frame.filter(screen.finds)
+            for rule in screen.rules:
+                _report(table, found, rule, out)
+        typed.append(screen.typed if count else screen.screened_typed)
     helper_names = [expr.meta.output_name() for expr in plan.helpers]
-    return frame.with_columns(plan.typed).drop(helper_names)
+    return frame.with_columns(typed).drop(helper_names)
+
+
+def _report(table: RawTable, frame: pl.DataFrame, rule: _Rule, out: _Collector) -> None:
+    out.rows(table, frame.filter(rule.bad).select(ROW, *rule.shown), rule.column, rule.code,
+             value=rule.value, **rule.static)
 
 
 def _plan_column(plan: _ColumnPlan, table: RawTable, column: Column, cutoff: date,
@@ -145,25 +171,45 @@ def _plan_column(plan: _ColumnPlan, table: RawTable, column: Column, cutoff: dat
 
 def _plan_date(plan: _ColumnPlan, name: str, cutoff: date) -> None:
     col = pl.col(name)
-    shaped, parsed = pl.col(f"_shaped_{name}"), pl.col(f"_date_{name}")
-    plan.helpers += [
-        # ASCII digits only: [0-9], where the regex engine's \d would match any Unicode digit.
-        col.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias(f"_shaped_{name}"),
-        # No cache of parsed strings: measured twice as fast on millions of dates.
-        col.str.to_date("%Y-%m-%d", strict=False, cache=False).alias(f"_date_{name}"),
-    ]
+    # The screen: a value breaks none of the date rules exactly when it is one of the
+    # dates from the earliest plausible one to the cut-off, written YYYY-MM-DD. Looking the
+    # text up among those costs half of matching its shape and parsing it.
+    valid = _valid_dates(cutoff)
+    screened = pl.col(f"_date_{name}")
+    plan.helpers.append(col.cast(valid, strict=False).alias(f"_date_{name}"))
+    first_day = (EARLIEST_PLAUSIBLE_DATE - _EPOCH).days
+    # ASCII digits only: [0-9], where the regex engine's \d would match any Unicode digit.
+    shaped = col.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    # No cache of parsed strings: measured twice as fast on millions of dates. A value that
+    # parses only as some other shape is malformed, not a date.
+    parsed = pl.when(shaped).then(col.str.to_date("%Y-%m-%d", strict=False, cache=False))
     present = col.is_not_null()
-    # A value that parses only as some other shape is malformed, not a date.
-    parsed = pl.when(shaped).then(parsed)
-    plan.rules += [
-        _Rule(name, "date_malformed", present & ~shaped, (col,), value=name),
-        _Rule(name, "date_impossible", present & shaped & parsed.is_null(), (col,),
-              value=name),
-        _Rule(name, "date_implausible", parsed < EARLIEST_PLAUSIBLE_DATE, (col,), value=name),
-        _Rule(name, "date_after_cutoff", parsed > cutoff, (col,), value=name,
-              static={"cutoff": cutoff.isoformat()}),
-    ]
-    plan.typed.append(parsed.alias(name))
+    plan.screens.append(_Screen(
+        finds=present & screened.is_null(),
+        rules=(
+            _Rule(name, "date_malformed", present & ~shaped, (col,), value=name),
+            _Rule(name, "date_impossible", present & shaped & parsed.is_null(), (col,),
+                  value=name),
+            _Rule(name, "date_implausible", parsed < EARLIEST_PLAUSIBLE_DATE, (col,),
+                  value=name),
+            _Rule(name, "date_after_cutoff", parsed > cutoff, (col,), value=name,
+                  static={"cutoff": cutoff.isoformat()}),
+        ),
+        typed=parsed.alias(name),
+        screened_typed=(screened.to_physical().cast(pl.Int32) + first_day).cast(pl.Date)
+        .alias(name),
+    ))
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _valid_dates(cutoff: date) -> pl.Enum:
+    """Every date from the earliest plausible one to ``cutoff`` as YYYY-MM-DD, in order."""
+    days = pl.date_range(EARLIEST_PLAUSIBLE_DATE, max(cutoff, EARLIEST_PLAUSIBLE_DATE),
+                         eager=True)
+    return pl.Enum(days.filter(days <= cutoff).dt.to_string("%Y-%m-%d"))
 
 
 def _plan_number(plan: _ColumnPlan, column: Column, as_text: bool) -> None:
