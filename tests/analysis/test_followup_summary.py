@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from itb.analysis import followup
 from itb.analysis.followup import FollowUpSummary, _add_years, follow_up_summary
 from itb.cli import REFERENCE_COHORT
 from itb.domain.codes import PUMP_KINDS
@@ -217,6 +218,19 @@ def test_synthetic_registry_with_edge_cases_equals_the_per_patient_rules(
     assert summary.pumps_replaced_before_end_of_service > 0
     assert summary.pumps_reached_end_of_service > 0
     assert summary.pumps_in_replacement_window > 0 and summary.pumps_past_service_life > 0
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_refills_taken_in_blocks_of_whole_patients(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool) -> None:
+    """Small blocks (the refills are taken a block of whole patients at a time): the same
+    result, whether each patient's rows are together (their days in no order) or not."""
+    reg = salted(tmp_path / "synth", 9, shuffle=False)
+    if grouped:  # the same-day refills appended at the end moved to their patient's rows
+        reg = replace(reg, refills=reg.refills.sort("patient_id", maintain_order=True))
+    expected = scalar_summary(reg)
+    monkeypatch.setattr(followup, "_BLOCK_ROWS", 97)
+    assert fields(follow_up_summary(reg)) == expected
 
 
 def test_pump_changes_at_the_edges_of_an_interval_and_of_a_service_life() -> None:

@@ -28,11 +28,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 
+from itb.analysis.index import PatientIndex
 from itb.domain.codes import PUMP_KINDS
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.domain.followup import (
@@ -403,7 +405,8 @@ class FollowUpSummary:
 
 
 def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_CATALOGUE,
-                      rules: FollowUpRules = DEFAULT_RULES) -> FollowUpSummary:
+                      rules: FollowUpRules = DEFAULT_RULES,
+                      index: PatientIndex | None = None) -> FollowUpSummary:
     """The report's follow-up section, on whole columns.
 
     The rules are those of ``itb.domain``: per patient, the follow-up runs from the initial
@@ -412,27 +415,25 @@ def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_
     alarm volume of the pump in place then; a pump's end of service is ``replacement_schedule``.
     They are re-expressed here over columns because one Python object per refill does not fit
     in memory at 10^6 patients; tests/analysis/test_followup_summary.py checks that the result
-    equals the per-patient domain functions.
+    equals the per-patient domain functions. ``index``: the analysis's shared one, if any.
     """
+    index = index if index is not None else PatientIndex(registry)
     cutoff = _epoch_day(registry.cutoff)
     patients = registry.patients
-    order = patients.get_column("patient_id").arg_sort()
-    ids = patients.get_column("patient_id").gather(order)
-    n = ids.len()
+    n = patients.height
     end_date = patients.get_column("therapy_end_date").cast(pl.Int64)
     ended = end_date.is_not_null().to_numpy() & (end_date.fill_null(cutoff).to_numpy() <= cutoff)
     end_by_row = np.minimum(end_date.fill_null(cutoff).to_numpy(), cutoff)
     # Per-patient arrays are in the order of the sorted ids, with one more slot at the end
     # for index -1, an unknown patient: never followed up.
-    rank = np.empty(n, dtype=np.int64)  # each patient row's index in the sorted ids
-    rank[order.to_numpy()] = np.arange(n)
+    rank = index.rank  # each patient row's index in the sorted ids
     end = np.full(n + 1, np.iinfo(np.int32).min, dtype=np.int64)
     end[rank] = end_by_row
     on_at_cutoff = np.zeros(n + 1, dtype=bool)
     on_at_cutoff[rank] = ~ended
 
     implants = registry.implantations
-    i_pid = _patient_index(ids, implants.get_column("patient_id"))
+    i_pid = index.rows("implantations")
     i_day = implants.get_column("implant_date").cast(pl.Int64).to_numpy()
     kind = implants.get_column("kind")
     # The first initial implantation in row order starts the follow-up (validation allows one).
@@ -450,8 +451,8 @@ def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_
     patient_years = float(np.cumsum(years)[-1]) if years.size else 0.0
 
     pumps = _pumps(implants, i_pid, i_day, has_start, end, catalogue, rules)
-    intervals, on_time, refills = _refill_intervals(registry.refills, ids, has_start, end,
-                                                    pumps, rules)
+    intervals, on_time, refills = _refill_intervals(registry.refills, index.runs("refills"),
+                                                    has_start, end, pumps, rules)
     current = pumps.current & on_at_cutoff[pumps.pid]
     due, opens = pumps.due[current], pumps.window_opens[current]
     past = int(np.count_nonzero(cutoff >= due))
@@ -469,6 +470,7 @@ def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_
 
 _EPOCH = date(1970, 1, 1)
 _DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
+_FIRST_DAY = -(1 << (_DAY_BITS - 1))  # the day of a patient's smallest key
 
 
 def _epoch_day(day: date) -> int:
@@ -477,29 +479,6 @@ def _epoch_day(day: date) -> int:
 
 def _key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
     return (pid.astype(np.int64) << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
-
-
-def _patient_runs(ids: pl.Series, column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The runs of equal ids in ``column``: each run's index in the sorted patient ids (-1 for
-    an unknown patient) and its length.
-
-    A registry lists a patient's rows together, so each run is looked up once, by binary
-    search: several times faster than searching or hashing every row's text.
-    """
-    runs = column.rle().struct.unnest()
-    lengths = runs.get_column("len").to_numpy()
-    values = runs.get_column("value")
-    if ids.is_empty():
-        return np.full(values.len(), -1, dtype=np.int64), lengths
-    index = ids.search_sorted(values).clip(upper_bound=ids.len() - 1)
-    found = (ids.gather(index) == values).fill_null(False).to_numpy()
-    return np.where(found, index.to_numpy().astype(np.int64), -1), lengths
-
-
-def _patient_index(ids: pl.Series, column: pl.Series) -> np.ndarray:
-    """Each row's index in the sorted patient ids, -1 for an unknown patient."""
-    index, lengths = _patient_runs(ids, column)
-    return np.repeat(index, lengths)
 
 
 @dataclass(frozen=True)
@@ -580,51 +559,86 @@ def _add_years(day: pl.Series, years: pl.Series) -> pl.Series:
     return frame.select(expr.alias("due")).to_series()
 
 
-def _refill_intervals(refills: pl.DataFrame, ids: pl.Series, has_start: np.ndarray,
-                      end: np.ndarray, pumps: _PumpTable,
+_BLOCK_ROWS = 1 << 20  # refill rows per block of ``_refill_intervals`` (whole patients)
+
+
+def _refill_intervals(refills: pl.DataFrame, runs: tuple[np.ndarray, np.ndarray],
+                      has_start: np.ndarray, end: np.ndarray, pumps: _PumpTable,
                       rules: FollowUpRules) -> tuple[int, int, int]:
     """(intervals, on time, refills) of the refills up to each patient's follow-up end.
 
-    The refills, as (patient, day) keys, are put in order (usually they are already); each
-    gets the pump in place on its date and its due date, and is compared with the next one.
+    ``runs`` are the refills' patient runs (``PatientIndex.runs``). The refills are taken in
+    blocks of whole patients of about ``_BLOCK_ROWS`` rows (an interval never spans two
+    patients): a block's arrays are small and reuse memory already touched, where arrays of
+    the whole table (24 million rows at 10^6 patients) cost more in fresh pages than in
+    arithmetic.
     """
-    run_pid, lengths = _patient_runs(ids, refills.get_column("patient_id"))
-    # The last day followed up, per run of a patient's rows (none for an unknown patient or
-    # one without an initial implantation); then repeated per row, as few passes as can be.
-    last_day = np.where(has_start[run_pid], end[run_pid], np.iinfo(np.int32).min)
-    r_day = refills.get_column("refill_date").cast(pl.Int32).to_numpy()
-    keep = r_day <= np.repeat(last_day.astype(np.int32), lengths)
-    key = np.repeat(run_pid << _DAY_BITS, lengths)
-    key += r_day
-    key += 1 << (_DAY_BITS - 1)  # as ``_key``
-    r_pid = np.repeat(run_pid.astype(np.int32), lengths)
-    values = refills.select("volume_ml", "concentration_mcg_ml", "daily_dose_mcg")
-    if not keep.all():
-        key, r_day, r_pid = key[keep], r_day[keep], r_pid[keep]
-        values = values.filter(pl.Series(keep))
-    del keep
-    if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
-        # In date order; a day's refills in the order recorded (its last is the previous of
-        # the next day's), which a stable sort keeps.
-        order = np.argsort(key, kind="stable")
-        key, r_day, r_pid = key[order], r_day[order], r_pid[order]
-        values = values[order]
+    run_pid, lengths = runs
+    table = refills.select("refill_date", "volume_ml", "concentration_mcg_ml", "daily_dose_mcg")
+    if table.height == 0:
+        return 0, 0, 0
+    if not _increasing(run_pid[has_start[run_pid]]):
+        # A patient's rows are not together, or not in id order: the refills are sorted by
+        # (patient, day) first; a day's refills keep the order they were recorded in.
+        pid = np.repeat(run_pid, lengths)
+        order = np.argsort(_key(pid, table.get_column("refill_date").cast(pl.Int32)
+                                .to_numpy()), kind="stable")
+        table, pid = table[order], pid[order]
         del order
-    # The pump in place on each refill date, the latest pump day on or before it: each pump
-    # day marks the first refill at or after it; the running count of marks is the index.
-    marks = np.bincount(np.searchsorted(key, pumps.key, side="left"), minlength=key.size + 1)
-    pump = (np.cumsum(marks[:key.size], dtype=np.int32) - 1)
-    del marks
-    pump[pumps.pid_of_key[pump] != r_pid] = -1  # another patient's: none yet
-    alarm = pumps.alarm[pump]
-    offset = (values.lazy().select(_due_offset(pl.Series("alarm", alarm), rules))
-              .collect().to_series())  # lazy: the rate is computed once for its three uses
-    del alarm, values
-    due = r_day + offset.cast(pl.Int32).to_numpy()
-    del offset
-    interval = (r_pid[1:] == r_pid[:-1]) & (pump[1:] == pump[:-1])
-    on_time = interval & (r_day[1:] <= due[:-1])
-    return int(np.count_nonzero(interval)), int(np.count_nonzero(on_time)), int(key.size)
+        starts = np.flatnonzero(np.diff(pid, prepend=pid[0] - 1))
+        run_pid, lengths = pid[starts], np.diff(np.append(starts, pid.size))
+        del pid
+    # The last day followed up, per run: none for an unknown patient or one without an
+    # initial implantation.
+    last_day = np.where(has_start[run_pid], end[run_pid], np.iinfo(np.int32).min)
+    run_start = np.concatenate(([0], np.cumsum(lengths)))
+    # Each block ends with the run that reaches its share of rows.
+    cuts = np.searchsorted(run_start[1:], np.arange(_BLOCK_ROWS, table.height, _BLOCK_ROWS))
+    bounds = np.unique(np.concatenate(([0], cuts + 1, [run_pid.size])))
+
+    def block(first: int, stop: int) -> tuple[int, int, int]:
+        rows = table.slice(run_start[first], run_start[stop] - run_start[first])
+        pid = np.repeat(run_pid[first:stop], lengths[first:stop])
+        day = rows.get_column("refill_date").cast(pl.Int32).to_numpy()
+        keep = day <= np.repeat(last_day[first:stop], lengths[first:stop])
+        values = rows.drop("refill_date")
+        if not keep.all():
+            pid, day = pid[keep], day[keep]
+            values = values.filter(pl.Series(keep))
+        if pid.size == 0:
+            return 0, 0, 0
+        key = _key(pid, day)
+        if not bool(np.all(key[1:] >= key[:-1])):
+            # In date order; a day's refills in the order recorded (its last is the previous
+            # of the next day's), which a stable sort keeps.
+            order = np.argsort(key, kind="stable")
+            key, pid, day, values = key[order], pid[order], day[order], values[order]
+        # The block's patients' pumps. The pump in place on each refill date is the latest
+        # pump day on or before it: each pump day marks the first refill at or after it; the
+        # running count of marks is the index.
+        low, high = np.searchsorted(pumps.key, _key(np.array([pid[0], pid[-1] + 1]),
+                                                     np.full(2, _FIRST_DAY)))
+        marks = np.bincount(np.searchsorted(key, pumps.key[low:high], side="left"),
+                            minlength=key.size + 1)
+        pump = np.cumsum(marks[:key.size]) - 1
+        # Its last slot, for index -1: no pump, the alarm volume of an unknown pump.
+        pump_pid = np.append(pumps.pid_of_key[low:high], -1)
+        pump[pump_pid[pump] != pid] = -1  # another patient's: none yet
+        alarm = np.append(pumps.alarm[low:high], pumps.alarm[-1])[pump]
+        offset = (values.lazy().select(_due_offset(pl.Series("alarm", alarm), rules))
+                  .collect().to_series())  # lazy: the rate is computed once for its three uses
+        due = day + offset.cast(pl.Int32).to_numpy()
+        interval = (pid[1:] == pid[:-1]) & (pump[1:] == pump[:-1])
+        on_time = interval & (day[1:] <= due[:-1])
+        return int(np.count_nonzero(interval)), int(np.count_nonzero(on_time)), int(key.size)
+
+    counts = [block(first, stop) for first, stop in pairwise(bounds.tolist())]
+    intervals, on_time, kept = (sum(column) for column in zip(*counts, strict=True))
+    return intervals, on_time, kept
+
+
+def _increasing(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] > values[:-1]))
 
 
 def _due_offset(alarm: pl.Series, rules: FollowUpRules) -> pl.Expr:
