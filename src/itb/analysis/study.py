@@ -118,7 +118,7 @@ def analyse(registry: Registry) -> StudyResult:
     if n == 0:
         raise ValueError("the registry has no patients")
     complications = _complications(registry, n)
-    events = time_to_event(registry, cohort)
+    events = time_to_event(registry, cohort, index)
     return StudyResult(
         cutoff=registry.cutoff,
         n_patients=n,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from itb.analysis.index import PatientIndex
 from itb.domain import codes
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.registry_io.loader import Registry
@@ -334,17 +335,19 @@ METHOD = {
 # --- from the registry -----------------------------------------------------------------------
 
 
-def time_to_event(registry: Registry, cohort: pl.DataFrame) -> TimeToEvent:
-    """Every time-to-event result; ``cohort`` is ``study.patient_cohort(registry)``."""
-    events = _events(registry, cohort)
+def time_to_event(registry: Registry, cohort: pl.DataFrame,
+                  index: PatientIndex | None = None) -> TimeToEvent:
+    """Every time-to-event result; ``cohort`` is ``study.patient_cohort(registry)``, ``index``
+    the analysis's shared ``PatientIndex``, if any."""
+    events = _events(registry, cohort, index if index is not None else PatientIndex(registry))
     return TimeToEvent(_survival(events.follow), _incidence(events), _devices(events))
 
 
 @dataclass(frozen=True)
 class _Events:
-    """The registry keyed by patient index (``pid``, the row of ``follow``): after one join
-    per table, every step is integer arithmetic on sorted arrays (string keys cost seconds
-    per join or sort at 10^6 patients). Days are days since 1970-01-01."""
+    """The registry keyed by patient index (``pid``, the row of ``follow``): from the
+    ``PatientIndex``, every step is integer arithmetic on sorted arrays (string keys cost
+    seconds per join or sort at 10^6 patients). Days are days since 1970-01-01."""
 
     follow: pl.DataFrame  # one row per patient
     start: np.ndarray  # first implantation, per patient
@@ -356,10 +359,6 @@ class _Events:
     complication_pid: np.ndarray  # every complication, sorted by (pid, day)
     complication_day: np.ndarray
     complication_type: pl.Series
-
-
-def _day_numbers(column: str) -> pl.Expr:
-    return pl.col(column).cast(pl.Int64)
 
 
 def _key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -377,33 +376,39 @@ def _latest_on_or_before(pid: np.ndarray, day: np.ndarray, at_pid: np.ndarray,
     return np.where(found, index, -1)
 
 
-def _events(registry: Registry, cohort: pl.DataFrame) -> _Events:
-    follow = (cohort.filter(pl.col("first_implant_date").is_not_null())
-              .select("patient_id", "first_implant_date", "functional_level", "catheter_type",
-                      "implant_site", "therapy_end_date", "therapy_end_reason",
-                      pl.coalesce(pl.col("therapy_end_date"), pl.lit(registry.cutoff))
-                      .alias("end_date"))
-              .sort("patient_id"))  # cheap when already sorted, as registries usually are
-    ids = follow.get_column("patient_id")
+def _events(registry: Registry, cohort: pl.DataFrame, index: PatientIndex) -> _Events:
+    # The cohort's rows are the patients table's: those with an initial implantation, in id
+    # order, are ``follow``; a table row's patient index is mapped to its row there.
+    started = cohort.get_column("first_implant_date").is_not_null().to_numpy()[index.order]
+    rows = index.order[started]
+    follow = cohort.select(
+        "patient_id", "first_implant_date", "functional_level", "catheter_type",
+        "implant_site", "therapy_end_date", "therapy_end_reason",
+        pl.coalesce(pl.col("therapy_end_date"), pl.lit(registry.cutoff)).alias("end_date"))
+    if not (rows.size == cohort.height and bool(np.all(rows[1:] > rows[:-1]))):
+        follow = follow[rows]  # not already all of them in id order, as registries usually are
+    # Index i of the sorted ids (and the slot for UNKNOWN_PATIENT, -1) -> follow's row or -1.
+    follow_row = np.full(started.size + 1, -1, dtype=np.int64)
+    follow_row[np.flatnonzero(started)] = np.arange(rows.size)
 
-    def keyed(frame: pl.DataFrame, date_column: str, keep: str) -> pl.DataFrame:
-        """``frame`` with each row's patient index, rows of unknown patients dropped: a
-        binary search in the sorted ids, several times faster than a hash join here."""
-        if ids.is_empty():
-            return pl.DataFrame(schema={"pid": pl.Int64, "day": pl.Int64,
-                                        keep: frame.schema[keep]})
-        own = frame.get_column("patient_id")
-        pid = ids.search_sorted(own).clip(upper_bound=ids.len() - 1)
-        return (frame.select(pid.cast(pl.Int64).alias("pid"),
-                             _day_numbers(date_column).alias("day"), keep)
-                .filter(ids.gather(pid) == own).sort("pid", "day"))
+    def keyed(table: str, date_column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of ``table`` in ``follow``: their positions, patients (follow's row) and
+        days, sorted by (patient, day); rows of unknown patients or without follow-up
+        dropped."""
+        frame = getattr(registry, table)
+        pid = follow_row[index.rows(table)]
+        day = frame.get_column(date_column).cast(pl.Int64).to_numpy()
+        kept = np.flatnonzero(pid >= 0)
+        key = _key(pid[kept], day[kept])
+        if not bool(np.all(key[1:] >= key[:-1])):
+            kept = kept[np.argsort(key, kind="stable")]
+        return kept, pid[kept], day[kept]
 
-    complications = keyed(registry.complications, "complication_date", "type")
-    surgeries = keyed(registry.implantations, "implant_date", "kind")
+    c_rows, c_pid, c_day = keyed("complications", "complication_date")
+    s_rows, s_pid, s_day = keyed("implantations", "implant_date")
+    kind = registry.implantations.get_column("kind")
     start = follow.get_column("first_implant_date").cast(pl.Int64).to_numpy()
     end = follow.get_column("end_date").cast(pl.Int64).to_numpy()
-    c_pid = complications.get_column("pid").to_numpy()
-    c_day = complications.get_column("day").to_numpy()
     count = np.bincount(c_pid, minlength=follow.height)
     first = np.ones(c_pid.size, dtype=bool)
     first[1:] = c_pid[1:] != c_pid[:-1]
@@ -419,11 +424,10 @@ def _events(registry: Registry, cohort: pl.DataFrame) -> _Events:
         pl.col("catheter_type").fill_null(UNKNOWN),
         pl.col("functional_level").fill_null(UNKNOWN),
     )
-    return _Events(follow, start, end, surgeries.get_column("pid").to_numpy(),
-                   surgeries.get_column("day").to_numpy(),
-                   surgeries.get_column("kind").is_in(list(codes.PUMP_KINDS)).to_numpy(),
-                   (surgeries.get_column("kind") == "revision").to_numpy(), c_pid, c_day,
-                   complications.get_column("type"))
+    return _Events(follow, start, end, s_pid, s_day,
+                   kind.is_in(list(codes.PUMP_KINDS)).fill_null(False).to_numpy()[s_rows],
+                   (kind == "revision").fill_null(False).to_numpy()[s_rows], c_pid, c_day,
+                   registry.complications.get_column("type").gather(c_rows))
 
 
 def _day_tables(frame: pl.DataFrame, by: str | None) -> dict[str, DayTable]:
@@ -570,7 +574,8 @@ def pump_periods(registry: Registry) -> pl.DataFrame:
     replacement belongs to the new pump's surgery)."""
     from itb.analysis.study import patient_cohort  # study builds on this module
 
-    events = _events(registry, patient_cohort(registry))
+    index = PatientIndex(registry)
+    events = _events(registry, patient_cohort(registry, index), index)
     pumps = _pumps(events)
     return pl.DataFrame({
         "patient_id": events.follow.get_column("patient_id").gather(pumps.pid),
