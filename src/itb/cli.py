@@ -240,11 +240,13 @@ def _prefetch_report_libraries() -> None:
     """Import the figure and interval libraries in the background while the CSVs are read.
 
     Reading and validating release the GIL (polars), so the imports overlap with them; this
-    is most of the start-up time of a small report.
+    is most of the start-up time of a small report (lifelines, for the survival estimates,
+    alone takes about a second).
     """
 
     def load() -> None:
-        for module in ("matplotlib.figure", "matplotlib.backends.backend_agg", "scipy.special"):
+        for module in ("matplotlib.figure", "matplotlib.backends.backend_agg", "scipy.special",
+                       "lifelines", "lifelines.statistics"):
             importlib.import_module(module)
 
     threading.Thread(target=load, name="itb-prefetch", daemon=True).start()
