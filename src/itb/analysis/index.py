@@ -17,6 +17,23 @@ import polars as pl
 from itb.registry_io.loader import Registry
 
 UNKNOWN_PATIENT = -1
+_DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
+
+
+def day_key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One sortable integer per (patient index, day since 1970); days fit in 32 bits either
+    side of 1970."""
+    return (pid.astype(np.int64) << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
+
+
+def key_patient(key: np.ndarray) -> np.ndarray:
+    """The patient index of ``day_key`` keys."""
+    return key >> _DAY_BITS
+
+
+def key_day(key: np.ndarray) -> np.ndarray:
+    """The day of ``day_key`` keys."""
+    return (key & ((1 << _DAY_BITS) - 1)) - (1 << (_DAY_BITS - 1))
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from itb.analysis.followup import FollowUpSummary, follow_up_summary
-from itb.analysis.index import UNKNOWN_PATIENT, PatientIndex
+from itb.analysis.index import UNKNOWN_PATIENT, PatientIndex, day_key, key_day, key_patient
 from itb.analysis.stats import Interval, proportion_intervals
 from itb.analysis.survival import Devices, Incidence, Survival, time_to_event
 from itb.domain import codes
@@ -117,7 +117,7 @@ def analyse(registry: Registry) -> StudyResult:
     n = cohort.height
     if n == 0:
         raise ValueError("the registry has no patients")
-    complications = _complications(registry, n)
+    complications = _complications(registry, n, index)
     events = time_to_event(registry, cohort, index)
     return StudyResult(
         cutoff=registry.cutoff,
@@ -301,17 +301,28 @@ def _per_year_by_site(cohort: pl.DataFrame, cutoff: date) -> dict[str, dict[str,
     return {site: {year: table[site].get(year, 0) for year in years} for site in order}
 
 
-def complication_onsets(registry: Registry) -> pl.DataFrame:
-    """Each complication with months since the latest surgery of any kind on or before it."""
-    # Two surgeries on one day match alike: no need to make them unique (a hash of every
-    # row, most of this function's time at 10^6 patients).
-    surgeries = (registry.implantations.select(
-        "patient_id", pl.col("implant_date").alias("surgery_date"))
-        .sort("patient_id", "surgery_date"))
-    events = registry.complications.sort("patient_id", "complication_date")
-    joined = events.join_asof(surgeries, left_on="complication_date", right_on="surgery_date",
-                              by="patient_id", strategy="backward", check_sortedness=False)
-    return joined.with_columns(
+def complication_onsets(registry: Registry, index: PatientIndex | None = None
+                        ) -> pl.DataFrame:
+    """Each complication, in (patient, date) order, with the date of the latest surgery of
+    any kind on or before it and the months since."""
+    index = index if index is not None else PatientIndex(registry)
+    # The latest surgery by binary search among sorted (patient index, day) keys: an as-of
+    # join by the text ids sorted 1.6 million surgeries by their text at 10^6 patients.
+    # Two surgeries on one day match alike.
+    surgeries = np.sort(day_key(index.rows("implantations"),
+                                _days(registry.implantations, "implant_date")))
+    events = registry.complications
+    pid = index.rows("complications")
+    key = day_key(pid, _days(events, "complication_date"))
+    if not bool(np.all(key[1:] >= key[:-1])):
+        order = np.argsort(key, kind="stable")
+        events, pid, key = events[order], pid[order], key[order]
+    at = np.searchsorted(surgeries, key, side="right") - 1
+    latest = surgeries[np.maximum(at, 0)]
+    # Another patient's surgery, or an unknown patient's (validation allows none): no onset.
+    found = (at >= 0) & (pid != UNKNOWN_PATIENT) & (key_patient(latest) == pid)
+    surgery = pl.Series("surgery_date", key_day(latest), dtype=pl.Int32).cast(pl.Date)
+    return events.with_columns(surgery.set(pl.Series(~found), None)).with_columns(
         ((pl.col("complication_date") - pl.col("surgery_date")).dt.total_days()
          / DAYS_PER_MONTH).alias("months_to_onset"),
         pl.col("type").replace_strict(
@@ -320,8 +331,14 @@ def complication_onsets(registry: Registry) -> pl.DataFrame:
     )
 
 
-def _complications(registry: Registry, n_patients: int) -> ComplicationSummary:
-    onsets = complication_onsets(registry)
+def _days(frame: pl.DataFrame, column: str) -> np.ndarray:
+    """A date column as days since 1970-01-01."""
+    return frame.get_column(column).cast(pl.Int64).to_numpy()
+
+
+def _complications(registry: Registry, n_patients: int, index: PatientIndex
+                   ) -> ComplicationSummary:
+    onsets = complication_onsets(registry, index)
     per_patient = onsets.group_by("patient_id").len()
     with_any = per_patient.height
     by_count = dict(per_patient.get_column("len").value_counts().sort("len").iter_rows())
