@@ -111,20 +111,30 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
         if table is not None:
             raw[spec.table] = table
 
-    site_codes: frozenset[str] | None = None
-    if "sites" in raw:
-        sites = raw["sites"]
-        codes = sites.frame.get_column("code")
-        site_codes = frozenset(codes.drop_nulls().to_list())
-        repeated = codes.is_not_null() & ~codes.is_first_distinct()
-        problems += [Problem(SITES.filename, sites.line(row), "code", "duplicate_code",
-                             {"value": codes[row]}) for row in repeated.arg_true().to_list()]
-
+    site_codes, site_problems = site_codes_of(raw)
+    problems += site_problems
     typed, value_problems = validate_tables(raw, effective_cutoff, site_codes)
     problems += value_problems
     if problems:
         raise RegistryInvalid(problems)
+    return registry_of(typed, effective_cutoff, info, directory)
 
+
+def site_codes_of(raw: dict[str, RawTable]) -> tuple[frozenset[str] | None, list[Problem]]:
+    """The site codes of sites.csv (None without it), and its repeated codes."""
+    if "sites" not in raw:
+        return None, []
+    sites = raw["sites"]
+    codes = sites.frame.get_column("code")
+    repeated = codes.is_not_null() & ~codes.is_first_distinct()
+    return frozenset(codes.drop_nulls().to_list()), [
+        Problem(SITES.filename, sites.line(row), "code", "duplicate_code", {"value": codes[row]})
+        for row in repeated.arg_true().to_list()]
+
+
+def registry_of(typed: dict[str, pl.DataFrame], cutoff: date, info: DatasetInfo,
+                directory: Path) -> Registry:
+    """The registry of tables that ``validate_tables`` found no problem in."""
     site_names: dict[str, str] = {}
     if "sites" in typed:
         site_names = dict(typed["sites"].select("code", "name").iter_rows())
@@ -135,7 +145,7 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
         complications=tables["complications"],
         assessments=tables["assessments"],
         refills=tables["refills"],
-        cutoff=effective_cutoff,
+        cutoff=cutoff,
         site_names=site_names,
         title=info.title,
         source=directory,
