@@ -128,7 +128,7 @@ def analyse(registry: Registry) -> StudyResult:
         first_implantations_per_year=_per_year(cohort, registry.cutoff),
         first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
         complications=complications,
-        assessment_combinations=_assessment_combinations(registry, cohort),
+        assessment_combinations=_assessment_combinations(registry, index),
         survival=events.survival,
         incidence=events.incidence,
         devices=events.devices,
@@ -363,18 +363,24 @@ def _complications(registry: Registry, n_patients: int, index: PatientIndex
     )
 
 
-def _assessment_combinations(registry: Registry, cohort: pl.DataFrame) -> dict[str, int]:
-    # Each patient's set of instruments as a bit mask (a list per patient and joining its
-    # texts cost seconds at 10^6 patients); the few distinct masks are then named.
+def _assessment_combinations(registry: Registry, index: PatientIndex) -> dict[str, int]:
+    # Each patient's set of instruments as a bit mask, by integer patient index (a list per
+    # patient and joining its texts cost seconds at 10^6 patients, a group-by on the text ids
+    # most of a second); the few distinct masks are then named.
     instruments = sorted(codes.INSTRUMENT.codes)
-    bit = pl.col("instrument").replace_strict(
+    bit = registry.assessments.get_column("instrument").replace_strict(
         {code: 1 << i for i, code in enumerate(instruments)}, return_dtype=pl.Int64)
-    masks = (registry.assessments.select("patient_id", bit.alias("bit")).unique()
-             .group_by("patient_id").agg(pl.col("bit").sum().alias("mask")))
-    everyone = cohort.select("patient_id").join(masks, on="patient_id", how="left")
-    counts = {"+".join(code for i, code in enumerate(instruments) if mask >> i & 1)
-              if mask is not None else NO_ASSESSMENT: count
-              for mask, count in everyone.get_column("mask").value_counts().iter_rows()}
+    pid = index.rows("assessments")
+    # One more slot, for UNKNOWN_PATIENT: rows of a patient not in the registry count nowhere.
+    mask = np.zeros(index.ids.len() + 1, dtype=np.int64)
+    np.bitwise_or.at(mask, pid, bit.fill_null(0).to_numpy())
+    assessed = np.zeros(mask.size, dtype=bool)
+    assessed[pid] = True
+    masks, patients = np.unique(mask[:-1][assessed[:-1]], return_counts=True)
+    counts = {"+".join(code for i, code in enumerate(instruments) if bits >> i & 1): n
+              for bits, n in zip(masks.tolist(), patients.tolist(), strict=True)}
+    if not assessed[:-1].all():
+        counts[NO_ASSESSMENT] = int(np.count_nonzero(~assessed[:-1]))
     ordered = sorted(((k, v) for k, v in counts.items() if k != NO_ASSESSMENT),
                      key=lambda item: (-item[1], item[0]))
     if NO_ASSESSMENT in counts:
