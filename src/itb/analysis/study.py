@@ -7,6 +7,7 @@ of 30.4375 days; quantiles by linear interpolation (R type 7); sample SD.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -117,25 +118,31 @@ def analyse(registry: Registry) -> StudyResult:
     n = cohort.height
     if n == 0:
         raise ValueError("the registry has no patients")
-    complications = _complications(registry, n, index)
-    events = time_to_event(registry, cohort, index)
-    return StudyResult(
-        cutoff=registry.cutoff,
-        n_patients=n,
-        flow=_flow(cohort),
-        table1={group: _group_summary(_in_group(cohort, group)) for group in GROUPS},
-        other_diagnoses=_other_diagnoses(cohort),
-        first_implantations_per_year=_per_year(cohort, registry.cutoff),
-        first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
-        complications=complications,
-        assessment_combinations=_assessment_combinations(registry, index),
-        survival=events.survival,
-        incidence=events.incidence,
-        devices=events.devices,
-        site_names=dict(registry.site_names),
-        title=registry.title,
-        follow_up=follow_up_summary(registry, index=index),
-    )
+    # The follow-up section (the refills: most rows by far) runs on a second thread beside
+    # the rest: both spend their time in numpy and polars, which release the GIL. What it
+    # reads of the shared index is found already, but for the refills' runs: only it reads
+    # those.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        follow_up = pool.submit(follow_up_summary, registry, index=index)
+        complications = _complications(registry, n, index)
+        events = time_to_event(registry, cohort, index)
+        return StudyResult(
+            cutoff=registry.cutoff,
+            n_patients=n,
+            flow=_flow(cohort),
+            table1={group: _group_summary(_in_group(cohort, group)) for group in GROUPS},
+            other_diagnoses=_other_diagnoses(cohort),
+            first_implantations_per_year=_per_year(cohort, registry.cutoff),
+            first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
+            complications=complications,
+            assessment_combinations=_assessment_combinations(registry, index),
+            survival=events.survival,
+            incidence=events.incidence,
+            devices=events.devices,
+            site_names=dict(registry.site_names),
+            title=registry.title,
+            follow_up=follow_up.result(),
+        )
 
 
 def patient_cohort(registry: Registry, index: PatientIndex | None = None) -> pl.DataFrame:
