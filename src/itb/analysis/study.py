@@ -130,7 +130,7 @@ def analyse(registry: Registry) -> StudyResult:
             cutoff=registry.cutoff,
             n_patients=n,
             flow=_flow(cohort),
-            table1={group: _group_summary(_in_group(cohort, group)) for group in GROUPS},
+            table1=_table1(cohort),
             other_diagnoses=_other_diagnoses(cohort),
             first_implantations_per_year=_per_year(cohort, registry.cutoff),
             first_implantations_by_site=_per_year_by_site(cohort, registry.cutoff),
@@ -194,53 +194,73 @@ def _in_group(cohort: pl.DataFrame, group: str) -> pl.DataFrame:
 def _counts(frame: pl.DataFrame, column: str, order: tuple[str, ...] | None = None,
             unknown: bool = False) -> dict[str, int]:
     """Counts per value: every code of ``order`` (zeros too), then others, then unknown."""
-    observed = dict(frame.get_column(column).drop_nulls().cast(pl.String).value_counts()
-                    .iter_rows())
+    return _ordered_counts(dict(frame.get_column(column).value_counts().iter_rows()), order,
+                           unknown)
+
+
+def _ordered_counts(tally: dict[Any, int], order: tuple[str, ...] | None = None,
+                    unknown: bool = False) -> dict[str, int]:
+    """``_counts`` of a tally {value: count} (None: the nulls')."""
+    # The values as text after counting: casting every row first cost more than the count.
+    observed = {str(value): n for value, n in tally.items() if value is not None}
     result = {code: observed.pop(code, 0) for code in order or ()}
     result.update(sorted(observed.items()))
     if unknown:
-        result[UNKNOWN] = frame.get_column(column).null_count()
+        result[UNKNOWN] = tally.get(None, 0)
     return result
 
 
+_TABLE1_COUNTS = ("sex", "syndrome", "diagnosis", "contractures_before", "pump_implantations",
+                  "catheter_type", "catheter_tip_level")
+
+
+def _table1(cohort: pl.DataFrame) -> dict[str, GroupSummary]:
+    # Only Table 1's columns are filtered into the groups.
+    columns = cohort.select("functional_level", "age", "usage_years", *_TABLE1_COUNTS)
+    return {group: _group_summary(_in_group(columns, group)) for group in GROUPS}
+
+
 def _group_summary(group: pl.DataFrame) -> GroupSummary:
-    age = group.get_column("age").drop_nulls()
-    usage = group.get_column("usage_years").drop_nulls()
-    q1 = _quantile(age, 0.25)
-    q3 = _quantile(age, 0.75)
+    # The columns' counts and the statistics in one select: polars runs them in parallel.
+    age = pl.col("age").drop_nulls().cast(pl.Float64)
+    usage = pl.col("usage_years").drop_nulls()
+    stats = group.select(
+        *(pl.col(c).value_counts().implode() for c in _TABLE1_COUNTS),
+        *(age.quantile(q, interpolation="linear").alias(f"q{q}") for q in (0.25, 0.5, 0.75)),
+        pl.col("age").min().alias("min_age"), pl.col("age").max().alias("max_age"),
+        usage.mean().alias("usage_mean"), usage.std().alias("usage_sd"),
+        usage.len().alias("usage_n"),
+    ).row(0, named=True)
+    tallies = {c: {item[c]: item["count"] for item in stats[c]} for c in _TABLE1_COUNTS}
+    q1, median, q3 = stats["q0.25"], stats["q0.5"], stats["q0.75"]
     # The distinct levels once (not a set of every row per code: that was O(codes × rows)).
-    present = set(group.get_column("catheter_tip_level").drop_nulls().unique().to_list())
+    present = {level for level in tallies["catheter_tip_level"] if level is not None}
     tip_levels = [c for c in codes.CATHETER_TIP_LEVEL.codes if c in present]
     return GroupSummary(
         n=group.height,
         age=AgeSummary(
-            median=_quantile(age, 0.5), q1=q1, q3=q3,
+            median=median, q1=q1, q3=q3,
             iqr=None if q1 is None or q3 is None else q3 - q1,
-            min=int(age.min()) if age.len() else None,  # type: ignore[arg-type]
-            max=int(age.max()) if age.len() else None,  # type: ignore[arg-type]
+            min=stats["min_age"], max=stats["max_age"],
         ),
-        age_bands=_age_bands(age),
+        age_bands=_age_bands(group.get_column("age").drop_nulls()),
         usage_years=MeanSd(
-            mean=float(usage.mean()) if usage.len() else None,  # type: ignore[arg-type]
-            sd=float(usage.std()) if usage.len() > 1 else None,  # type: ignore[arg-type]
+            mean=stats["usage_mean"],
+            sd=stats["usage_sd"] if stats["usage_n"] > 1 else None,
         ),
-        sex=_counts(group, "sex", codes.SEX.codes),
-        syndrome=_counts(group, "syndrome", codes.SYNDROME.codes),
-        diagnosis=_counts(group, "diagnosis", codes.DIAGNOSIS.codes),
-        contractures_before=_counts(group, "contractures_before", codes.YES_NO.codes,
-                                    unknown=True),
+        sex=_ordered_counts(tallies["sex"], codes.SEX.codes),
+        syndrome=_ordered_counts(tallies["syndrome"], codes.SYNDROME.codes),
+        diagnosis=_ordered_counts(tallies["diagnosis"], codes.DIAGNOSIS.codes),
+        contractures_before=_ordered_counts(tallies["contractures_before"],
+                                            codes.YES_NO.codes, unknown=True),
         pump_implantations=dict(sorted(
-            _counts(group, "pump_implantations").items(), key=lambda item: int(item[0]))),
-        catheter_type=_counts(group, "catheter_type", codes.CATHETER_TYPE.codes, unknown=True),
-        catheter_tip_level=_counts(group, "catheter_tip_level", tuple(tip_levels),
-                                   unknown=True),
+            _ordered_counts(tallies["pump_implantations"]).items(),
+            key=lambda item: int(item[0]))),
+        catheter_type=_ordered_counts(tallies["catheter_type"], codes.CATHETER_TYPE.codes,
+                                      unknown=True),
+        catheter_tip_level=_ordered_counts(tallies["catheter_tip_level"], tuple(tip_levels),
+                                           unknown=True),
     )
-
-
-def _quantile(values: pl.Series, q: float) -> float | None:
-    if values.len() == 0:
-        return None
-    return float(values.cast(pl.Float64).quantile(q, interpolation="linear"))  # type: ignore[arg-type]
 
 
 def _band_index(age: int) -> int:
