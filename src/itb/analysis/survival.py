@@ -533,9 +533,14 @@ def _incidence(events: _Events) -> Incidence:
     for code, n in by_type.items():
         group = codes.complication_group(code)
         by_group[group] = by_group.get(group, 0) + n
-    by_level = {str(level): (int(n), float(days)) for level, n, days in follow.group_by(
-        "functional_level").agg(pl.col("complications").sum(),
-                                pl.col("exposure_days").sum()).iter_rows()}
+    # A mask per level (integer sums: any order gives the same), not a group-by on the text.
+    level = follow.get_column("functional_level")
+    complications = follow.get_column("complications").to_numpy()
+    exposure = follow.get_column("exposure_days").to_numpy()
+    by_level = {}
+    for group in ("low", "high"):
+        chosen = (level == group).to_numpy()
+        by_level[group] = (int(complications[chosen].sum()), float(exposure[chosen].sum()))
     early_events, early_days = _early(events)
     return Incidence(
         overall=_rate(count, total_days),
@@ -543,7 +548,7 @@ def _incidence(events: _Events) -> Incidence:
                  if k in by_type},
         by_group={k: _rate(by_group[k], total_days) for k in codes.COMPLICATION_GROUP.codes
                   if k in by_group},
-        by_functional_level={g: _rate(*by_level.get(g, (0, 0.0))) for g in ("low", "high")},
+        by_functional_level={g: _rate(*by_level[g]) for g in ("low", "high")},
         early=_rate(early_events, early_days),
         late=_rate(count - early_events, total_days - early_days),
     )
