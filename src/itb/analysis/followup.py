@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 
-from itb.analysis.index import PatientIndex
+from itb.analysis.index import FIRST_DAY, PatientIndex, day_key
 from itb.domain.codes import PUMP_KINDS
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.domain.followup import (
@@ -469,16 +469,10 @@ def follow_up_summary(registry: Registry, *, catalogue: PumpCatalogue = DEFAULT_
 
 
 _EPOCH = date(1970, 1, 1)
-_DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
-_FIRST_DAY = -(1 << (_DAY_BITS - 1))  # the day of a patient's smallest key
 
 
 def _epoch_day(day: date) -> int:
     return (day - _EPOCH).days
-
-
-def _key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
-    return (pid.astype(np.int64) << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
 
 
 @dataclass(frozen=True)
@@ -507,9 +501,9 @@ def _pumps(implants: pl.DataFrame, i_pid: np.ndarray, i_day: np.ndarray, has_sta
     is_pump = implants.get_column("kind").is_in(list(PUMP_KINDS)).fill_null(False).to_numpy()
     rows = np.flatnonzero(is_pump & has_start[i_pid] & (i_day <= end[i_pid]))
     # By patient, then implant date; a day's pumps in row order (as a stable sort keeps them).
-    order = rows[np.argsort(_key(i_pid[rows], i_day[rows]), kind="stable")]
+    order = rows[np.argsort(day_key(i_pid[rows], i_day[rows]), kind="stable")]
     pid, day = i_pid[order], i_day[order]
-    key = _key(pid, day)
+    key = day_key(pid, day)
     # The models' numbers of every row in one select (in parallel), then the pumps' taken:
     # cheaper than taking the pumps' text first.
     model = pl.col("pump_model")
@@ -587,7 +581,7 @@ def _refill_intervals(refills: pl.DataFrame, runs: tuple[np.ndarray, np.ndarray]
         # A patient's rows are not together, or not in id order: the refills are sorted by
         # (patient, day) first; a day's refills keep the order they were recorded in.
         pid = np.repeat(run_pid, lengths)
-        order = np.argsort(_key(pid, table.get_column("refill_date").cast(pl.Int32)
+        order = np.argsort(day_key(pid, table.get_column("refill_date").cast(pl.Int32)
                                 .to_numpy()), kind="stable")
         table, pid = table[order], pid[order]
         del order
@@ -613,7 +607,7 @@ def _refill_intervals(refills: pl.DataFrame, runs: tuple[np.ndarray, np.ndarray]
             values = values.filter(pl.Series(keep))
         if pid.size == 0:
             return 0, 0, 0
-        key = _key(pid, day)
+        key = day_key(pid, day)
         if not bool(np.all(key[1:] >= key[:-1])):
             # In date order; a day's refills in the order recorded (its last is the previous
             # of the next day's), which a stable sort keeps.
@@ -622,8 +616,8 @@ def _refill_intervals(refills: pl.DataFrame, runs: tuple[np.ndarray, np.ndarray]
         # The block's patients' pumps. The pump in place on each refill date is the latest
         # pump day on or before it: each pump day marks the first refill at or after it; the
         # running count of marks is the index.
-        low, high = np.searchsorted(pumps.key, _key(np.array([pid[0], pid[-1] + 1]),
-                                                     np.full(2, _FIRST_DAY)))
+        low, high = np.searchsorted(pumps.key, day_key(np.array([pid[0], pid[-1] + 1]),
+                                                     np.full(2, FIRST_DAY)))
         marks = np.bincount(np.searchsorted(key, pumps.key[low:high], side="left"),
                             minlength=key.size + 1)
         pump = np.cumsum(marks[:key.size]) - 1

@@ -18,6 +18,7 @@ from itb.registry_io.loader import Registry
 
 UNKNOWN_PATIENT = -1
 _DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
+FIRST_DAY = -(1 << (_DAY_BITS - 1))  # the day of a patient's smallest key
 
 
 def day_key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from itb.analysis.index import PatientIndex
+from itb.analysis.index import PatientIndex, day_key
 from itb.domain import codes
 from itb.domain.dates import DAYS_PER_YEAR
 from itb.registry_io.loader import Registry
@@ -361,16 +361,11 @@ class _Events:
     complication_type: pl.Series
 
 
-def _key(pid: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """One sortable integer for (patient, day); days fit in 32 bits either side of 1970."""
-    return pid.astype(np.int64) * (1 << 32) + (day.astype(np.int64) + (1 << 31))
-
-
 def _latest_on_or_before(pid: np.ndarray, day: np.ndarray, at_pid: np.ndarray,
                          at_day: np.ndarray) -> np.ndarray:
     """For each (at_pid, at_day), the index of the latest row of the same patient with
     day <= at_day in the sorted (pid, day) arrays, or -1."""
-    index = np.searchsorted(_key(pid, day), _key(at_pid, at_day), side="right") - 1
+    index = np.searchsorted(day_key(pid, day), day_key(at_pid, at_day), side="right") - 1
     found = index >= 0
     found[found] = pid[index[found]] == at_pid[found]
     return np.where(found, index, -1)
@@ -399,7 +394,7 @@ def _events(registry: Registry, cohort: pl.DataFrame, index: PatientIndex) -> _E
         pid = follow_row[index.rows(table)]
         day = frame.get_column(date_column).cast(pl.Int64).to_numpy()
         kept = np.flatnonzero(pid >= 0)
-        key = _key(pid[kept], day[kept])
+        key = day_key(pid[kept], day[kept])
         if not bool(np.all(key[1:] >= key[:-1])):
             kept = kept[np.argsort(key, kind="stable")]
         return kept, pid[kept], day[kept]
