@@ -59,11 +59,11 @@ def _load_in_phases(data: Path, run: Callable[[Callable[[], T]], T]) -> Registry
             raw[spec.table] = table
     with phase("validate"):
         site_codes, site_problems = site_codes_of(raw)
-        typed, value_problems = run(lambda: validate_tables(raw, cutoff, site_codes))
-    problems += site_problems + value_problems
+        validated = run(lambda: validate_tables(raw, cutoff, site_codes))
+    problems += site_problems + validated.problems
     if problems:
         raise SystemExit(f"{len(problems)} problems, the first: {problems[0].render('en')}")
-    return registry_of(typed, cutoff, info, data)
+    return registry_of(validated, cutoff, info, data)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,9 @@
 Patient ids are text; a join, group-by or sort on them costs seconds per table at 10^6
 patients (24 million refill rows). An index here is a patient's position in the sorted ids,
 so per-patient arrays are plain numpy arrays indexed by it. ``analyse`` makes one
-``PatientIndex`` and every part of the analysis shares it.
+``PatientIndex`` and every part of the analysis shares it; a registry that
+``load_registry`` validated brings each table's runs of patients along
+(``itb.registry_io.patient_runs``), so they are not found twice.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import numpy as np
 import polars as pl
 
 from itb.registry_io.loader import Registry
+from itb.registry_io.patient_runs import UNKNOWN_PATIENT, Runs, find_runs
 
-UNKNOWN_PATIENT = -1
+__all__ = ["UNKNOWN_PATIENT", "PatientIndex", "day_key", "key_day", "key_patient"]
 _DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
 FIRST_DAY = -(1 << (_DAY_BITS - 1))  # the day of a patient's smallest key
 
@@ -40,13 +43,18 @@ def key_day(key: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class PatientIndex:
     registry: Registry
-    _runs: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+    _runs: dict[str, Runs] = field(
         default_factory=dict, init=False, repr=False)
 
     @cached_property
     def order(self) -> np.ndarray:
         """The patients table's row positions, in the order of the sorted ids."""
-        return self.registry.patients.get_column("patient_id").arg_sort().to_numpy()
+        patients = self.registry.patients
+        known = self.registry.known_runs
+        order = known.order_of(patients) if known is not None else None
+        if order is not None:
+            return order
+        return patients.get_column("patient_id").arg_sort().to_numpy()
 
     @cached_property
     def ids(self) -> pl.Series:
@@ -60,26 +68,16 @@ class PatientIndex:
         rank[self.order] = np.arange(self.order.size)
         return rank
 
-    def runs(self, table: str) -> tuple[np.ndarray, np.ndarray]:
+    def runs(self, table: str) -> Runs:
         """The runs of equal ids in ``table``'s ``patient_id``: each run's index
-        (``UNKNOWN_PATIENT`` for an id not in the patients table) and its length.
-
-        A registry lists a patient's rows together, so each run is looked up once, by binary
-        search: several times faster than searching or hashing every row's text.
-        """
+        (``UNKNOWN_PATIENT`` for an id not in the patients table) and its length; those
+        validation found, when the registry still has the table it found them in."""
         if table not in self._runs:
-            column = getattr(self.registry, table).get_column("patient_id")
-            runs = column.rle().struct.unnest()
-            lengths = runs.get_column("len").to_numpy().astype(np.int64)
-            values = runs.get_column("value")
-            ids = self.ids
-            if ids.is_empty():
-                index = np.full(values.len(), UNKNOWN_PATIENT, dtype=np.int64)
-            else:
-                at = ids.search_sorted(values).clip(upper_bound=ids.len() - 1)
-                found = (ids.gather(at) == values).fill_null(False).to_numpy()
-                index = np.where(found, at.to_numpy().astype(np.int64), UNKNOWN_PATIENT)
-            self._runs[table] = index, lengths
+            frame = getattr(self.registry, table)
+            known = self.registry.known_runs
+            runs = known.runs_of(table, frame) if known is not None else None
+            self._runs[table] = runs if runs is not None else find_runs(
+                self.ids, frame.get_column("patient_id"))
         return self._runs[table]
 
     def rows(self, table: str) -> np.ndarray:

@@ -10,10 +10,11 @@ from pathlib import Path
 import polars as pl
 
 from itb.domain.dates import parse_iso_date
+from itb.registry_io.patient_runs import KnownRuns
 from itb.registry_io.problems import Problem
 from itb.registry_io.reader import RawTable, read_table
 from itb.registry_io.schema import ALL_FILES, SCREENING_TRIALS, SITES, FileSpec, Kind
-from itb.registry_io.validate import ROW, validate_tables
+from itb.registry_io.validate import ROW, Validated, validate_tables
 
 DATASET_FILE = "dataset.toml"
 
@@ -62,6 +63,8 @@ class Registry:
     identity: pl.DataFrame | None = None
     # Bolus trials (screening_trials.csv, optional): no rows when the file is absent.
     screening_trials: pl.DataFrame = field(default_factory=_no_screening_trials)
+    # Each table's rows matched to their patients while validating, for the analysis.
+    known_runs: KnownRuns | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,11 @@ def load_registry(path: str | Path, cutoff: date | None = None) -> Registry:
 
     site_codes, site_problems = site_codes_of(raw)
     problems += site_problems
-    typed, value_problems = validate_tables(raw, effective_cutoff, site_codes)
-    problems += value_problems
+    validated = validate_tables(raw, effective_cutoff, site_codes)
+    problems += validated.problems
     if problems:
         raise RegistryInvalid(problems)
-    return registry_of(typed, effective_cutoff, info, directory)
+    return registry_of(validated, effective_cutoff, info, directory)
 
 
 def site_codes_of(raw: dict[str, RawTable]) -> tuple[frozenset[str] | None, list[Problem]]:
@@ -132,13 +135,16 @@ def site_codes_of(raw: dict[str, RawTable]) -> tuple[frozenset[str] | None, list
         for row in repeated.arg_true().to_list()]
 
 
-def registry_of(typed: dict[str, pl.DataFrame], cutoff: date, info: DatasetInfo,
+def registry_of(validated: Validated, cutoff: date, info: DatasetInfo,
                 directory: Path) -> Registry:
     """The registry of tables that ``validate_tables`` found no problem in."""
+    typed = validated.tables
     site_names: dict[str, str] = {}
     if "sites" in typed:
         site_names = dict(typed["sites"].select("code", "name").iter_rows())
     tables = {name: frame.drop(ROW) for name, frame in typed.items()}
+    known_runs = None if validated.patient_order is None else KnownRuns(
+        tables, validated.patient_order, validated.runs)
     return Registry(
         patients=tables["patients"],
         implantations=tables["implantations"],
@@ -151,4 +157,5 @@ def registry_of(typed: dict[str, pl.DataFrame], cutoff: date, info: DatasetInfo,
         source=directory,
         identity=tables.get("identity"),
         screening_trials=tables.get("screening_trials", _no_screening_trials()),
+        known_runs=known_runs,
     )

@@ -63,5 +63,4 @@ def validate_rows(tables: Mapping[str, Sequence[Row]], cutoff: date,
     Row ``i`` of a table is reported on line ``i + 2``, as if it were in a file.
     """
     raw = {name: raw_table(SPECS[name], rows) for name, rows in tables.items()}
-    _typed, problems = validate_tables(raw, cutoff, site_codes)
-    return problems
+    return validate_tables(raw, cutoff, site_codes).problems

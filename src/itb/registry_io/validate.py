@@ -25,6 +25,7 @@ from itb.domain.dates import EARLIEST_PLAUSIBLE_DATE
 from itb.domain.followup import SCREENING_DOSES_MCG
 from itb.domain.scales import SCALES
 from itb.registry_io.identity import identity_problems
+from itb.registry_io.patient_runs import UNKNOWN_PATIENT, Runs, find_runs
 from itb.registry_io.problems import Problem
 from itb.registry_io.reader import RawTable
 from itb.registry_io.schema import EVENT_DATE, Column, Kind
@@ -58,21 +59,31 @@ def _text(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, eq=False)
+class Validated:
+    """``validate_tables``' answer: typed frames (with a ROW index), every problem found in
+    them, and the patients' rows in id order with each table's runs of patients
+    (``patient_runs``), for the analysis; None when patients.csv repeats or lacks an id."""
+
+    tables: dict[str, pl.DataFrame]
+    problems: list[Problem]
+    patient_order: np.ndarray | None = None
+    runs: dict[str, Runs] = field(default_factory=dict)
+
+
 def validate_tables(tables: dict[str, RawTable], cutoff: date,
-                    site_codes: frozenset[str] | None) -> tuple[dict[str, pl.DataFrame],
-                                                                 list[Problem]]:
-    """Typed frames (with a ROW index) and every problem found in them."""
+                    site_codes: frozenset[str] | None) -> Validated:
     collector = _Collector()
     typed = {name: _check_columns(table, cutoff, site_codes, collector)
              for name, table in tables.items()}
-    if "patients" in typed:
-        _check_cross_file(tables, typed, collector)
+    known = _check_cross_file(tables, typed, collector) if "patients" in typed else None
     if "screening_trials" in typed:
         _check_screening_doses(tables["screening_trials"], typed["screening_trials"], collector)
     if "identity" in typed:
         collector.problems += identity_problems(tables["identity"], typed["identity"],
                                                 typed.get("patients"), ROW)
-    return typed, sorted(collector.problems, key=Problem.sort_key)
+    problems = sorted(collector.problems, key=Problem.sort_key)
+    return Validated(typed, problems, *known) if known else Validated(typed, problems)
 
 
 @dataclass(frozen=True)
@@ -233,7 +244,7 @@ def _plan_number(plan: _ColumnPlan, column: Column, as_text: bool) -> None:
 
 
 def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame],
-                      out: _Collector) -> None:
+                      out: _Collector) -> tuple[np.ndarray, dict[str, Runs]] | None:
     patients_raw = tables["patients"]
     patients = typed["patients"]
     if patients.height == 0:
@@ -265,6 +276,7 @@ def _check_cross_file(tables: dict[str, RawTable], typed: dict[str, pl.DataFrame
         _check_implantations(tables, typed, people, runs, out)
     if "assessments" in typed:
         _check_assessment_values(tables["assessments"], typed["assessments"], out)
+    return people.known_runs(runs)
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,7 @@ class _Runs:
     starts: np.ndarray  # each run's first row
     lengths: np.ndarray
     unknown: np.ndarray  # runs of an id that is no patient's (or of no id)
+    index: np.ndarray  # each run's index in the sorted ids (patient_runs)
 
     def rows(self, selected: np.ndarray) -> np.ndarray:
         """The rows of the selected runs, in order."""
@@ -286,7 +299,8 @@ class _Runs:
     def subset(self, selected: np.ndarray) -> _Runs:
         """The selected runs as the runs of the frame of their rows (``rows(selected)``)."""
         lengths = self.lengths[selected]
-        return _Runs(self.keys[selected], _starts(lengths), lengths, self.unknown[selected])
+        return _Runs(self.keys[selected], _starts(lengths), lengths, self.unknown[selected],
+                     self.index[selected])
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:
@@ -335,18 +349,20 @@ class _People:
         return keyed.with_columns(self._rows.gather(keyed.get_column(KEY)).alias("_first"))
 
     def runs(self, frame: pl.DataFrame) -> _Runs:
-        runs = frame.get_column("patient_id").rle().struct.unnest()
-        values = runs.get_column("value")
-        lengths = runs.get_column("len").to_numpy().astype(np.int64)
-        if self.count:
-            # Binary search in the sorted ids: a hash of a million ids per file cost more.
-            at = self._sorted_ids.search_sorted(values).clip(upper_bound=self.count - 1)
-            found = (self._sorted_ids.gather(at) == values).fill_null(False).to_numpy()
-            keys = np.where(found, self._order.gather(at).to_numpy(), self.count)
-        else:
-            found = np.zeros(values.len(), dtype=bool)
-            keys = np.zeros(values.len(), dtype=np.int64)
-        return _Runs(keys.astype(np.int64), _starts(lengths), lengths, ~found)
+        index, lengths = find_runs(self._sorted_ids, frame.get_column("patient_id"))
+        unknown = index == UNKNOWN_PATIENT
+        keys = (self._order.to_numpy().astype(np.int64)[np.where(unknown, 0, index)]
+                if self.count else np.zeros(index.size, dtype=np.int64))
+        return _Runs(np.where(unknown, self.count, keys), _starts(lengths), lengths, unknown,
+                     index)
+
+    def known_runs(self, runs: dict[str, _Runs]) -> tuple[np.ndarray, dict[str, Runs]] | None:
+        """The patients' rows in id order and each table's runs by index in the sorted ids,
+        for the analysis: only when every row of patients.csv is a patient."""
+        if not self._every_row_a_patient:
+            return None
+        return self._order.to_numpy().astype(np.int64), {
+            name: (table_runs.index, table_runs.lengths) for name, table_runs in runs.items()}
 
     def keyed(self, frame: pl.DataFrame, runs: _Runs | None = None) -> pl.DataFrame:
         """``frame`` with each row's patient position (KEY; null for an unknown id)."""
