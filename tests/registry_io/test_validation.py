@@ -330,6 +330,16 @@ def test_date_before_1900(make_registry, valid_files) -> None:
         "patients.csv:4: birth_date: the date 1899-12-31 is before 1900"]
 
 
+def test_the_first_and_last_valid_days_are_dates(make_registry, valid_files) -> None:
+    # The screen of a date column looks texts up among the days from 1900-01-01 to the
+    # cut-off: both ends are valid, and read as those very days.
+    patients = edit(valid_files["patients"], "2005-06-30", "1900-01-01")
+    refills = edit(valid_files["refills"], "2019-01-10", "2024-07-31")
+    registry = load_registry(make_registry(patients=patients, refills=refills))
+    assert registry.patients.get_column("birth_date")[2] == date(1900, 1, 1)
+    assert registry.refills.get_column("refill_date")[1] == date(2024, 7, 31)
+
+
 def test_date_after_the_cutoff(make_registry, valid_files) -> None:
     refills = edit(valid_files["refills"], "2019-01-10", "2024-08-01")
     complications = valid_files["complications"] + "P01,2024-07-31,seroma,\n"  # on it: fine
