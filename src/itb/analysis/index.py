@@ -17,9 +17,8 @@ import numpy as np
 import polars as pl
 
 from itb.registry_io.loader import Registry
-from itb.registry_io.patient_runs import UNKNOWN_PATIENT, Runs, find_runs
+from itb.registry_io.patient_runs import Runs, find_runs
 
-__all__ = ["UNKNOWN_PATIENT", "PatientIndex", "day_key", "key_day", "key_patient"]
 _DAY_BITS = 32  # a (patient, day) key: patient index above, day (shifted to >= 0) below
 FIRST_DAY = -(1 << (_DAY_BITS - 1))  # the day of a patient's smallest key
 

@@ -16,12 +16,13 @@ import numpy as np
 import polars as pl
 
 from itb.analysis.followup import FollowUpSummary, follow_up_summary
-from itb.analysis.index import UNKNOWN_PATIENT, PatientIndex, day_key, key_day, key_patient
+from itb.analysis.index import PatientIndex, day_key, key_day, key_patient
 from itb.analysis.stats import Interval, proportion_intervals
 from itb.analysis.survival import Devices, Incidence, Survival, time_to_event
 from itb.domain import codes
 from itb.domain.dates import DAYS_PER_MONTH, DAYS_PER_YEAR
 from itb.registry_io.loader import Registry
+from itb.registry_io.patient_runs import UNKNOWN_PATIENT
 
 GROUPS = ("overall", "low", "high")
 UNKNOWN = "unknown"

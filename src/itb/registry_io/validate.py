@@ -218,9 +218,10 @@ _EPOCH = date(1970, 1, 1)
 @functools.lru_cache(maxsize=4)
 def _valid_dates(cutoff: date) -> pl.Enum:
     """Every date from the earliest plausible one to ``cutoff`` as YYYY-MM-DD, in order."""
-    days = pl.date_range(EARLIEST_PLAUSIBLE_DATE, max(cutoff, EARLIEST_PLAUSIBLE_DATE),
-                         eager=True)
-    return pl.Enum(days.filter(days <= cutoff).dt.to_string("%Y-%m-%d"))
+    if cutoff < EARLIEST_PLAUSIBLE_DATE:
+        return pl.Enum([])
+    days = pl.date_range(EARLIEST_PLAUSIBLE_DATE, cutoff, eager=True)
+    return pl.Enum(days.dt.to_string("%Y-%m-%d"))
 
 
 def _plan_number(plan: _ColumnPlan, column: Column, as_text: bool) -> None:
